@@ -1,0 +1,10 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""PANet (Path Aggregation Network, CVPR 2018) for MMDetection 3.x.
+
+Importing the package registers every module in MMDetection's ``MODELS``
+registry; configs do it with ``custom_imports = dict(imports=['mmpanet'])``.
+"""
+from .models import *  # noqa: F401,F403
+from .version import __version__
+
+__all__ = ['__version__']

@@ -1,0 +1,8 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+from .adaptive_feature_fusion import AdaptiveFeatureFusion
+from .fc_module import FCModule
+from .fusion import FUSION_OPS, check_choice, fuse
+
+__all__ = [
+    'AdaptiveFeatureFusion', 'FCModule', 'FUSION_OPS', 'check_choice', 'fuse'
+]

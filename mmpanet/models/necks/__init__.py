@@ -1,0 +1,4 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+from .path_aggregation_fpn import PathAggregationFPN
+
+__all__ = ['PathAggregationFPN']

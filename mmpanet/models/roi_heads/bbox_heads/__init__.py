@@ -1,0 +1,7 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+from .afp_convfc_bbox_head import (AFPConvFCBBoxHead, AFPShared2FCBBoxHead,
+                                   AFPShared4Conv1FCBBoxHead)
+
+__all__ = [
+    'AFPConvFCBBoxHead', 'AFPShared2FCBBoxHead', 'AFPShared4Conv1FCBBoxHead'
+]

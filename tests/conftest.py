@@ -1,0 +1,33 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmdet.utils import register_all_modules  # noqa: E402
+
+import mmpanet  # noqa: E402,F401  (registers the modules)
+from mmpanet.utils import allow_full_checkpoint_load  # noqa: E402
+
+register_all_modules(init_default_scope=True)
+allow_full_checkpoint_load()
+torch.set_num_threads(2)
+
+
+@pytest.fixture
+def root():
+    return ROOT
+
+
+@pytest.fixture(scope='session')
+def shapes_data(tmp_path_factory):
+    """A tiny generated shapes dataset shared by the training tests."""
+    from mmpanet.datasets import generate_shapes_dataset
+    out = tmp_path_factory.mktemp('shapes')
+    generate_shapes_dataset(
+        str(out), num_train=8, num_val=4, img_size=(96, 96), seed=3)
+    return str(out)

@@ -1,0 +1,147 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmengine.model import revert_sync_batchnorm
+
+
+def build(type='AFPShared2FCBBoxHead', **kwargs):
+    cfg = dict(
+        type=type,
+        in_channels=256,
+        fc_out_channels=1024,
+        roi_feat_size=7,
+        num_classes=80)
+    cfg.update(kwargs)
+    head = revert_sync_batchnorm(MODELS.build(cfg))
+    head.init_weights()
+    return head
+
+
+def small(type='AFPShared2FCBBoxHead', **kwargs):
+    cfg = dict(
+        in_channels=8,
+        fc_out_channels=16,
+        conv_out_channels=8,
+        roi_feat_size=3,
+        num_classes=3)
+    cfg.update(kwargs)
+    return build(type, **cfg)
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_2fc_parameter_counts_match_spec():
+    head = build()
+    fc1 = head.shared_fcs[0]
+    assert len(fc1.layers) == 4
+    assert n_params(fc1) == 4 * (12544 * 1024 + 1024)
+    assert n_params(head.shared_fcs[1]) == 1024 * 1024 + 1024
+    # fusion right after RoIAlign: a single fc1
+    head = build(fuse_after='roi_align')
+    assert n_params(head.shared_fcs[0]) == 12544 * 1024 + 1024
+
+
+def test_4conv1fc_parameter_counts_match_spec():
+    head = build('AFPShared4Conv1FCBBoxHead')
+    conv1 = head.shared_convs[0]
+    assert len(conv1.layers) == 4
+    assert n_params(conv1) == 4 * (256 * 256 * 9 + 256)
+    assert len(head.shared_convs) == 4
+    assert n_params(head.shared_convs[1:]) == 3 * (256 * 256 * 9 + 256)
+    assert n_params(head.shared_fcs) == 12544 * 1024 + 1024
+
+
+@pytest.mark.parametrize('type',
+                         ['AFPShared2FCBBoxHead', 'AFPShared4Conv1FCBBoxHead'])
+def test_per_level_layers_are_separate_and_all_get_gradients(type):
+    head = small(type)
+    first = (head.shared_convs or head.shared_fcs)[0]
+    weights = [
+        layer.conv.weight if hasattr(layer, 'conv') else layer.fc.weight
+        for layer in first.layers
+    ]
+    assert len({w.data_ptr() for w in weights}) == 4
+    assert not all(torch.equal(weights[0], w) for w in weights[1:])
+    x = torch.randn(5, 4, 8, 3, 3)
+    cls_score, bbox_pred = head(x)
+    assert cls_score.shape == (5, 4) and bbox_pred.shape == (5, 12)
+    (cls_score.sum() + bbox_pred.sum()).backward()
+    assert all(w.grad is not None and w.grad.abs().sum() > 0 for w in weights)
+
+
+@pytest.mark.parametrize('fusion', ['max', 'sum'])
+def test_2fc_forward_equals_direct_computation(fusion):
+    head = small(fusion=fusion).eval()
+    x = torch.randn(5, 4, 8, 3, 3)
+    outs = [
+        torch.relu(layer.fc(x[:, i].flatten(1)))
+        for i, layer in enumerate(head.shared_fcs[0].layers)
+    ]
+    stacked = torch.stack(outs)
+    fused = stacked.amax(0) if fusion == 'max' else stacked.sum(0)
+    fc2 = torch.relu(head.shared_fcs[1].fc(fused))
+    cls_score, bbox_pred = head(x)
+    torch.testing.assert_close(cls_score, head.fc_cls(fc2))
+    torch.testing.assert_close(bbox_pred, head.fc_reg(fc2))
+
+
+def test_fuse_after_roi_align_fuses_the_grids():
+    head = small(fuse_after='roi_align').eval()
+    x = torch.randn(5, 4, 8, 3, 3)
+    fc1 = head.shared_fcs[0].layers[0]
+    fused = torch.relu(fc1.fc(x.amax(1).flatten(1)))
+    fc2 = torch.relu(head.shared_fcs[1].fc(fused))
+    torch.testing.assert_close(head(x)[0], head.fc_cls(fc2))
+
+
+@pytest.mark.parametrize('norm_cfg', [
+    dict(type='GN', num_groups=4),
+    dict(type='BN'),
+    dict(type='SyncBN'),
+])
+@pytest.mark.parametrize('type',
+                         ['AFPShared2FCBBoxHead', 'AFPShared4Conv1FCBBoxHead'])
+def test_norm_on_convs_and_fcs(type, norm_cfg):
+    from mmcv.cnn import ConvModule
+
+    from mmpanet.models.layers import FCModule
+    head = small(type, norm_cfg=norm_cfg)
+    layers = [
+        m for m in head.modules() if isinstance(m, (ConvModule, FCModule))
+    ]
+    expected = 5 if type == 'AFPShared2FCBBoxHead' else 4 + 3 + 1
+    assert len(layers) == expected
+    assert all(layer.with_norm for layer in layers)
+    cls_score, _ = head(torch.randn(5, 4, 8, 3, 3))
+    assert torch.isfinite(cls_score).all()
+
+
+def test_zero_rois():
+    head = small('AFPShared4Conv1FCBBoxHead')
+    cls_score, bbox_pred = head(torch.zeros(0, 4, 8, 3, 3))
+    assert cls_score.shape == (0, 4) and bbox_pred.shape == (0, 12)
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(fusion='mean'), r"bbox_head.fusion must be one of \('max', 'sum'\)"),
+    (dict(fuse_after='fc2'),
+     r"bbox_head.fuse_after must be one of \('fc1', 'roi_align'\)"),
+    (dict(num_levels=0), 'bbox_head.num_levels must be a positive int'),
+    (dict(num_cls_fcs=1), 'bbox_head.num_cls_fcs must be 0'),
+    (dict(with_avg_pool=True), 'bbox_head.with_avg_pool must be False'),
+])
+def test_bad_options_name_the_key(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        small(**kwargs)
+
+
+def test_level_mismatch_names_both_keys():
+    head = small(num_levels=3)
+    with pytest.raises(
+            ValueError,
+            match='bbox_head.num_levels is 3 .* gave 4'
+            ".*featmap_strides"):
+        head(torch.randn(2, 4, 8, 3, 3))

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Set up (or check) the project-local environment in .venv.
+#
+# Idempotent: every step is skipped when what it installs is already there, so
+# a second run finishes in seconds. The one slow step is the first build of
+# mmcv's compiled ops (about 20 minutes on 2 cores); pip caches the wheel, so a
+# fresh clone on the same machine reuses it.
+#
+# Environment variables:
+#   VENV      where the environment lives (default: <repo>/.venv)
+#   PYTHON    interpreter used to create it (default: python3)
+#   MAX_JOBS  parallel compile jobs for mmcv (default: number of cores)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+LOG_DIR="$ROOT/.setup-logs"
+
+TORCH_VERSION=2.13.0
+MMCV_VERSION=2.1.0
+MMDET_VERSION=3.3.0
+MMENGINE_VERSION=0.10.7
+OPENMIM_VERSION=0.3.9
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- venv
+if [ ! -x "$VENV/bin/python" ]; then
+    command -v "$PYTHON" >/dev/null || die "no '$PYTHON' on PATH; install Python 3.11 or set PYTHON=/path/to/python3"
+    say "creating virtual environment $VENV"
+    "$PYTHON" -m venv "$VENV" || die "'$PYTHON -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv"
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip --disable-pip-version-check)
+PIN=(-c "$ROOT/tools/constraints.txt")
+
+has() {  # has DIST==VERSION (or DIST) installed?
+    "$PY" - "$1" <<'PYEOF' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+name, _, want = sys.argv[1].partition('==')
+have = version(name)
+sys.exit(0 if not want or have == want else 1)
+PYEOF
+}
+
+# Build tooling. mmcv's setup.py imports pkg_resources (gone in setuptools 80),
+# and `mim`/mmengine's `mmdet::` lookup import it too.
+if ! "$PY" -c 'import setuptools, sys; sys.exit(int(setuptools.__version__.split(".")[0]) >= 80)' 2>/dev/null \
+        || ! has ninja || ! has wheel; then
+    say "installing build tools (setuptools<80, wheel, ninja)"
+    "${PIP[@]}" install -q "${PIN[@]}" 'setuptools<80' wheel ninja
+fi
+
+# ---------------------------------------------------------------- torch
+# Installed first, pinned: unpinned, pip would pull the newest CUDA build.
+if ! has "torch==$TORCH_VERSION" && ! has torch; then
+    say "installing torch==$TORCH_VERSION"
+    "${PIP[@]}" install -q "${PIN[@]}" "torch==$TORCH_VERSION"
+fi
+
+# ---------------------------------------------------------------- mmcv
+if ! "$PY" -c 'import mmcv, mmcv.ops; from mmcv.ops import RoIAlign' >/dev/null 2>&1; then
+    # Check what the build needs before starting a 20-minute compile.
+    CXX_BIN="${CXX:-c++}"
+    command -v "$CXX_BIN" >/dev/null || command -v g++ >/dev/null \
+        || die "no C++ compiler found: mmcv $MMCV_VERSION is built from source (its compiled ops).
+  Debian/Ubuntu: apt-get install -y build-essential
+  Fedora/RHEL:   dnf install -y gcc-c++ make"
+    "$PY" - <<'PYEOF' || die "Python development headers (Python.h) not found.
+  Debian/Ubuntu: apt-get install -y python3-dev   (or python3.11-dev)"
+import os, sys, sysconfig
+sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 1)
+PYEOF
+    mkdir -p "$LOG_DIR"
+    say "building mmcv==$MMCV_VERSION with compiled ops (first time: ~20 min on 2 cores; log: $LOG_DIR/mmcv-build.log)"
+    export MAX_JOBS="${MAX_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+    export MMCV_WITH_OPS=1
+    if ! "${PIP[@]}" install "${PIN[@]}" --no-build-isolation "mmcv==$MMCV_VERSION" >"$LOG_DIR/mmcv-build.log" 2>&1; then
+        echo >&2
+        grep -E -m 15 'error:|Error:|fatal error|No such file|not found' "$LOG_DIR/mmcv-build.log" >&2 || tail -n 15 "$LOG_DIR/mmcv-build.log" >&2
+        die "building mmcv==$MMCV_VERSION failed (first errors above; full log: $LOG_DIR/mmcv-build.log).
+  Check: a working C++ compiler (g++ --version), Python headers (python3-dev),
+  enough memory (set MAX_JOBS=1 to compile one file at a time), and that torch imports.
+  For a CUDA build, run in an environment with a CUDA torch and nvcc; see README 'Installing into an existing environment'."
+    fi
+    "$PY" -c 'from mmcv.ops import RoIAlign' || die "mmcv installed but its compiled ops do not import (see $LOG_DIR/mmcv-build.log)"
+fi
+
+# ---------------------------------------------------------------- the rest
+REQS=("mmengine==$MMENGINE_VERSION" "mmdet==$MMDET_VERSION" "openmim==$OPENMIM_VERSION"
+      pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib)
+missing=()
+for r in "${REQS[@]}"; do has "$r" || missing+=("$r"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    "${PIP[@]}" install -q "${PIN[@]}" "${missing[@]}"
+fi
+
+# ---------------------------------------------------------------- mmpanet
+# Development (editable) install through setup.py, so `mim` finds the configs
+# and tools that setup.py links into mmpanet/.mim.
+if ! "$PY" -c "import mmpanet, os, sys; sys.exit(os.path.dirname(os.path.dirname(mmpanet.__file__)) != sys.argv[1])" "$ROOT" 2>/dev/null \
+        || [ ! -e "$ROOT/mmpanet/.mim/configs" ]; then
+    say "installing mmpanet (editable) from $ROOT"
+    (cd "$ROOT" && "${PIP[@]}" install -q "${PIN[@]}" --no-build-isolation --no-deps -e .)
+fi
+
+"$PY" -c 'import mmpanet, mmcv.ops, mmdet; print("[setup] ok: mmpanet", mmpanet.__version__, "| torch", __import__("torch").__version__, "| mmcv", mmcv.__version__, "| mmdet", mmdet.__version__)'
