@@ -102,10 +102,18 @@ fi
 # ---------------------------------------------------------------- mmpanet
 # Development (editable) install through setup.py, so `mim` finds the configs
 # and tools that setup.py links into mmpanet/.mim.
-if ! "$PY" -c "import mmpanet, os, sys; sys.exit(os.path.dirname(os.path.dirname(mmpanet.__file__)) != sys.argv[1])" "$ROOT" 2>/dev/null \
-        || [ ! -e "$ROOT/mmpanet/.mim/configs" ]; then
+mmpanet_installed() {  # installed (metadata present) and imported from $ROOT
+    (cd / && "$PY" - "$ROOT" <<'PYEOF' >/dev/null 2>&1)
+import os.path as osp, sys
+from importlib.metadata import version
+version('mmpanet')
+import mmpanet
+sys.exit(osp.dirname(osp.dirname(osp.realpath(mmpanet.__file__))) != osp.realpath(sys.argv[1]))
+PYEOF
+}
+if ! mmpanet_installed || [ ! -e "$ROOT/mmpanet/.mim/configs" ]; then
     say "installing mmpanet (editable) from $ROOT"
     (cd "$ROOT" && "${PIP[@]}" install -q "${PIN[@]}" --no-build-isolation --no-deps -e .)
 fi
 
-"$PY" -c 'import mmpanet, mmcv.ops, mmdet; print("[setup] ok: mmpanet", mmpanet.__version__, "| torch", __import__("torch").__version__, "| mmcv", mmcv.__version__, "| mmdet", mmdet.__version__)'
+(cd / && "$PY" -c 'import mmpanet, mmcv.ops, mmdet; print("[setup] ok: mmpanet", mmpanet.__version__, "| torch", __import__("torch").__version__, "| mmcv", mmcv.__version__, "| mmdet", mmdet.__version__)')

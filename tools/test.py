@@ -5,6 +5,7 @@
         [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
 """
 import argparse
+import json
 import os
 import os.path as osp
 import sys
@@ -86,7 +87,13 @@ def main(argv=None):
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
-    return runner.test()
+    metrics = runner.test()
+    if runner.rank == 0:
+        out = osp.join(cfg.work_dir, 'metrics.json')
+        with open(out, 'w') as f:
+            json.dump(metrics, f, indent=2)
+        print(f'metrics written to {out}')
+    return metrics
 
 
 if __name__ == '__main__':
