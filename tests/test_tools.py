@@ -84,8 +84,9 @@ def test_train_resume_and_test(workspace, root):
     shutil.copy(osp.join(wd, 'iter_2.pth'), wd2)
     with open(osp.join(wd2, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(wd2, 'iter_2.pth'))
-    out = run([py, train, config, '--work-dir', wd2, '--resume',
-               '--cfg-options'] + FAST + iters(4, ckpt_every=2), workspace)
+    out = run(
+        [py, train, config, '--work-dir', wd2, '--resume', '--cfg-options'] +
+        FAST + iters(4, ckpt_every=2), workspace)
     assert 'resumed epoch: 0, iter: 2' in out
     assert osp.isfile(osp.join(wd2, 'iter_4.pth'))
     assert set(train_losses(wd2)) == {3, 4}
@@ -103,7 +104,7 @@ def test_train_resume_and_test(workspace, root):
     assert 0 <= metrics['coco/segm_mAP'] <= 1
 
 
-def test_mim_train(workspace, root):
+def test_mim_train_and_test(workspace, root):
     mim = osp.join(osp.dirname(sys.executable), 'mim')
     wd = str(workspace / 'mim_run')
     out = run([
@@ -112,3 +113,9 @@ def test_mim_train(workspace, root):
     ] + FAST + iters(2), workspace)
     assert 'we find the config file in codebase mmpanet' in out
     assert osp.isfile(osp.join(wd, 'iter_2.pth'))
+    out = run([
+        mim, 'test', 'mmpanet',
+        osp.basename(CONFIG), '--checkpoint',
+        osp.join(wd, 'iter_2.pth'), '--work-dir', wd, '--cfg-options'
+    ] + FAST, workspace)
+    assert osp.isfile(osp.join(wd, 'metrics.json'))
