@@ -5,7 +5,6 @@
         [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch]
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -14,18 +13,14 @@ from mmpanet.utils import allow_full_checkpoint_load  # noqa: E402
 
 allow_full_checkpoint_load()
 
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+
+from mmpanet.utils import entrypoint  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument(
-        '--work-dir',
-        help='directory for logs and checkpoints (default: '
-        './work_dirs/<config name>)')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -40,35 +35,13 @@ def parse_args(argv=None):
         action='store_true',
         help='scale the lr by (GPUs x images per GPU) / the config\'s '
         'auto_scale_lr.base_batch_size')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, e.g. train_cfg.max_iters=100')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    entrypoint.add_common_args(parser)
+    return parser.parse_args(argv)
 
 
 def build_config(args) -> Config:
     """Merge the command-line options into the config."""
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = entrypoint.load_config(args)
     if args.amp:
         opt_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if opt_type == 'AmpOptimWrapper':
@@ -100,11 +73,7 @@ def build_config(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+    entrypoint.build_runner(cfg).train()
 
 
 if __name__ == '__main__':
