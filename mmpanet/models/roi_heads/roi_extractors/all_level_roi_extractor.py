@@ -6,8 +6,8 @@ from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.registry import MODELS
 from torch import Tensor
 
-# dtypes mmcv's CPU RoIAlign kernel handles; others are pooled in float32
-_CPU_ROI_DTYPES = (torch.float32, torch.float64)
+# mmcv's CPU RoIAlign kernel has no bfloat16; such features are pooled in fp32
+_CPU_UNSUPPORTED_DTYPES = (torch.bfloat16, )
 
 
 @MODELS.register_module()
@@ -42,7 +42,8 @@ class AllLevelRoIExtractor(SingleRoIExtractor):
 
         Returns:
             Tensor: ``(n, num_levels, C, *output_size)``, in the dtype of
-            ``feats``.
+            ``feats``; ``n == 0`` gives an empty tensor that still depends
+            on every level (mmcv's RoIAlign keeps the graph).
         """
         if len(feats) != self.num_inputs:
             raise ValueError(
@@ -51,15 +52,8 @@ class AllLevelRoIExtractor(SingleRoIExtractor):
         if roi_scale_factor is not None:
             rois = self.roi_rescale(rois, roi_scale_factor)
         dtype = feats[0].dtype
-        if rois.size(0) == 0:
-            out_size = self.roi_layers[0].output_size
-            empty = feats[0].new_zeros(0, self.num_inputs, self.out_channels,
-                                       *out_size)
-            # keep every level in the graph (DDP needs the same graph on all
-            # ranks, also for a rank that sampled no RoIs)
-            return empty + sum(f.sum() * 0 for f in feats)
         compute_dtype = dtype
-        if feats[0].device.type == 'cpu' and dtype not in _CPU_ROI_DTYPES:
+        if feats[0].device.type == 'cpu' and dtype in _CPU_UNSUPPORTED_DTYPES:
             compute_dtype = torch.float32
         rois = rois.to(compute_dtype)
         pooled = [
