@@ -5,12 +5,9 @@ import os.path as osp
 
 import pytest
 import torch
-from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
-from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
-from mmengine.model import revert_sync_batchnorm
 from mmengine.structures import InstanceData
+from model_utils import TWO_SIZES, batch, build, run_loss_and_predict
 
 SHAPES = 'configs/shapes/'
 PANET = SHAPES + 'panet_r18-w32_pafpn-relu_1k_shapes.py'
@@ -19,63 +16,6 @@ MASK_RCNN = SHAPES + 'mask-rcnn_r18-w32_fpn_1k_shapes.py'
 
 def model_cfg(root, path):
     return copy.deepcopy(Config.fromfile(osp.join(root, path)).model)
-
-
-def build(cfg):
-    model = revert_sync_batchnorm(MODELS.build(cfg))
-    model.init_weights()
-    return model
-
-
-def make_sample(h, w, boxes, labels, seed=0):
-    """One image (pad to 32 happens in the data preprocessor) and its GT."""
-    g = torch.Generator().manual_seed(seed)
-    img = torch.randint(0, 256, (3, h, w), generator=g).float()
-    sample = DetDataSample(
-        metainfo=dict(
-            img_shape=(h, w),
-            ori_shape=(h, w),
-            scale_factor=(1.0, 1.0),
-            pad_shape=(h, w),
-            batch_input_shape=(h, w)))
-    boxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
-    masks = torch.zeros(len(boxes), h, w, dtype=torch.uint8)
-    for i, (x1, y1, x2, y2) in enumerate(boxes.long().tolist()):
-        masks[i, y1:y2, x1:x2] = 1
-    sample.gt_instances = InstanceData(
-        bboxes=boxes,
-        labels=torch.tensor(labels, dtype=torch.long),
-        masks=BitmapMasks(masks.numpy(), h, w))
-    return img, sample
-
-
-def batch(specs):
-    imgs, samples = zip(
-        *[make_sample(*s, seed=i) for i, s in enumerate(specs)])
-    return dict(inputs=list(imgs), data_samples=list(samples))
-
-
-TWO_SIZES = [(64, 96, [[4, 4, 40, 30], [30, 20, 90, 60]], [0, 2]),
-             (80, 64, [[10, 10, 50, 70]], [1])]
-
-
-def run_loss_and_predict(model, data):
-    model.train()
-    processed = model.data_preprocessor(copy.deepcopy(data), True)
-    losses = model(**processed, mode='loss')
-    total, _ = model.parse_losses(losses)
-    assert torch.isfinite(total), losses
-    total.backward()
-    model.eval()
-    with torch.no_grad():
-        processed = model.data_preprocessor(copy.deepcopy(data), False)
-        results = model(**processed, mode='predict')
-    assert len(results) == len(data['inputs'])
-    for res, img in zip(results, data['inputs']):
-        pred = res.pred_instances
-        assert pred.bboxes.shape[1] == 4
-        assert pred.masks.shape[1:] == img.shape[1:]
-    return losses
 
 
 @pytest.fixture(scope='module')

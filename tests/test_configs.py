@@ -1,0 +1,227 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""The paper's ablation configs (configs/panet): lineage, names, and one
+loss + predict step of every config's model on CPU."""
+import copy
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from model_utils import TWO_SIZES, batch, build, run_loss_and_predict
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PANET_DIR = osp.join(ROOT, 'configs', 'panet')
+ALL_CONFIGS = sorted(
+    p for p in glob.glob(
+        osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '/_base_/' not in p)
+# the settings a run actually uses (helper variables such as ``img_scale``
+# are left out: their effect shows up in these)
+RUN_KEYS = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
+            'train_cfg', 'val_cfg', 'test_cfg', 'param_scheduler',
+            'optim_wrapper', 'val_evaluator', 'test_evaluator',
+            'default_hooks', 'env_cfg', 'custom_imports', 'load_from',
+            'auto_scale_lr')
+
+# component sets, as paths into the resolved config
+PIPELINES = ('train_dataloader.dataset.pipeline',
+             'val_dataloader.dataset.pipeline',
+             'test_dataloader.dataset.pipeline')
+MST = ('train_dataloader.dataset.pipeline', )
+BPA = ('model.neck', )
+AFP_BOX = ('model.roi_head.bbox_roi_extractor', 'model.roi_head.bbox_head')
+AFP = AFP_BOX + ('model.roi_head.mask_roi_extractor',
+                 'model.roi_head.mask_head')
+MBN_BOX = ('model.backbone', 'model.neck', 'model.roi_head.bbox_head')
+MBN = MBN_BOX + ('model.roi_head.mask_head', )
+FF = ('model.roi_head.mask_head', )
+HHD = ('model.roi_head.bbox_head', )
+SCHEDULE = ('train_cfg', 'param_scheduler')
+MASK_BRANCH = ('model.type', 'model.roi_head.mask_roi_extractor',
+               'model.roi_head.mask_head', 'val_evaluator',
+               'test_evaluator') + PIPELINES + SCHEDULE
+
+R = '_r50_fpn_rbl-mst-mbn-160k_coco'  # row 4 and AFP rows without BPA
+P = '_r50_pafpn-relu_rbl-mst-mbn-160k_coco'
+RD = '_r50_fpn_rbl-mst-mbn-80k_coco'
+PD = '_r50_pafpn-relu_rbl-mst-mbn-80k_coco'
+ROW = {
+    1: 'mask-rcnn_r50_fpn_160k_coco',
+    2: 'mask-rcnn_r50_fpn_rbl-160k_coco',
+    3: 'mask-rcnn_r50_fpn_rbl-mst-160k_coco',
+    4: 'mask-rcnn' + R,
+    5: 'panet-bpa' + P,
+    6: 'panet-afp' + R,
+    7: 'panet-bpa-afp' + P,
+    8: 'panet-bpa-afp-ff' + P,
+    9: 'panet' + P,
+}
+TWIN = {
+    1: 'faster-rcnn_r50_fpn_80k_coco',
+    2: 'faster-rcnn_r50_fpn_rbl-80k_coco',
+    3: 'faster-rcnn_r50_fpn_rbl-mst-80k_coco',
+    4: 'faster-rcnn' + RD,
+    5: 'panet-det-bpa' + PD,
+    6: 'panet-det-afp' + RD,
+    7: 'panet-det-bpa-afp' + PD,
+    9: 'panet-det' + PD,
+}
+CITY = '_r50_{}_rbl{}-24k_cityscapes'
+
+# (config, parent, the components in which they must differ, and nothing
+# else)
+LINEAGE = [
+    # Table 3
+    (ROW[2], ROW[1], PIPELINES),
+    (ROW[3], ROW[2], MST),
+    (ROW[4], ROW[3], MBN),
+    (ROW[5], ROW[4], BPA),
+    (ROW[6], ROW[4], AFP),
+    (ROW[7], ROW[6], BPA),
+    (ROW[7], ROW[5], AFP),
+    (ROW[8], ROW[7], FF),
+    (ROW[9], ROW[8], HHD),
+    # detection-only twins, against their twin parent and their mask row
+    (TWIN[2], TWIN[1], PIPELINES),
+    (TWIN[3], TWIN[2], MST),
+    (TWIN[4], TWIN[3], MBN_BOX),
+    (TWIN[5], TWIN[4], BPA),
+    (TWIN[6], TWIN[4], AFP_BOX),
+    (TWIN[7], TWIN[6], BPA),
+    (TWIN[9], TWIN[7], HHD),
+    *[(TWIN[i], ROW[i], MASK_BRANCH) for i in (1, 2, 3, 4, 5, 6, 7)],
+    (TWIN[9], ROW[9], MASK_BRANCH),
+    # Table 4 (parent: row 6 and its twin)
+    ('panet-afp-fu-roialign' + R, ROW[6], ('model.roi_head.bbox_head',
+                                           'model.roi_head.mask_head')),
+    ('panet-afp-sum' + R, ROW[6], ('model.roi_head.bbox_head',
+                                   'model.roi_head.mask_head')),
+    ('panet-det-afp-fu-roialign' + RD, TWIN[6], HHD),
+    ('panet-det-afp-sum' + RD, TWIN[6], HHD),
+    # Table 5 (parent: row 8 = conv3, sum)
+    *[(f'panet-bpa-afp-ff-{v}' + P, ROW[8], FF)
+      for v in ('conv2', 'conv4', 'max', 'prod')],
+    # Table 9 (Cityscapes)
+    ('mask-rcnn' + CITY.format('fpn', '-mbn'),
+     'mask-rcnn' + CITY.format('fpn', ''), MBN),
+    ('panet' + CITY.format('pafpn-relu', '-mbn'),
+     'mask-rcnn' + CITY.format('fpn', '-mbn'), BPA + AFP),
+    # authors' code, backbones (parent: full PANet)
+    ('panet_r50_pafpn-gn_ms-180k_coco', ROW[9],
+     ('model.backbone', 'model.neck') + AFP + PIPELINES + SCHEDULE),
+    ('panet_r101' + P[4:], ROW[9], ('model.backbone', )),
+    ('panet_x101-64x4d' + P[4:], ROW[9], ('model.backbone', )),
+    ('panet_swin-t-p4-w7' + P[4:], ROW[9], ('model.backbone', 'model.neck',
+                                            'optim_wrapper')),
+]
+
+
+def load(name):
+    return Config.fromfile(osp.join(PANET_DIR, name + '.py'))
+
+
+def leaves(obj, prefix=''):
+    """Flatten nested dicts/lists into {'a.b.0.c': value}."""
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)) and any(
+            isinstance(v, (dict, list, tuple)) for v in obj):
+        items = enumerate(obj)
+    else:
+        return {prefix: obj}
+    out = {}
+    for key, value in items:
+        out.update(leaves(value, f'{prefix}.{key}' if prefix else str(key)))
+    return out
+
+
+def differing_paths(a, b):
+    la = leaves({k: a.get(k) for k in RUN_KEYS})
+    lb = leaves({k: b.get(k) for k in RUN_KEYS})
+    return {k for k in la.keys() | lb.keys() if la.get(k) != lb.get(k)}
+
+
+def under(path, prefix):
+    return path == prefix or path.startswith(prefix + '.')
+
+
+@pytest.mark.parametrize(
+    'child,parent,components',
+    LINEAGE,
+    ids=[f'{c}-vs-{p}' for c, p, _ in LINEAGE])
+def test_row_differs_from_parent_in_its_components_only(
+        child, parent, components):
+    diff = differing_paths(load(child).to_dict(), load(parent).to_dict())
+    stray = sorted(p for p in diff if not any(under(p, c) for c in components))
+    assert not stray, f'{child} also changes {stray} over {parent}'
+    unchanged = [c for c in components if not any(under(p, c) for p in diff)]
+    assert not unchanged, f'{child} does not change {unchanged}'
+
+
+def test_every_panet_config_is_in_the_lineage():
+    named = {c for c, _, _ in LINEAGE} | {p for _, p, _ in LINEAGE}
+    files = {
+        osp.basename(p)[:-3]
+        for p in glob.glob(osp.join(PANET_DIR, '*.py'))
+    }
+    assert files == named
+
+
+def test_cityscapes_panet_is_the_coco_panet_model():
+    city = load('panet' + CITY.format('pafpn-relu', '-mbn')).model
+    coco = load(ROW[9]).model
+    diff = {p for p in differing_paths(dict(model=city), dict(model=coco))}
+    assert diff == {
+        'model.roi_head.bbox_head.num_classes',
+        'model.roi_head.mask_head.num_classes'
+    }
+
+
+def test_paper_settings_of_the_rows():
+    rbl = load(ROW[2])
+    assert rbl.train_dataloader.dataset.pipeline[2].scale == (1000, 800)
+    assert rbl.model.train_cfg.rcnn.sampler.num == 512
+    assert rbl.model.train_cfg.rcnn.sampler.pos_fraction == 0.25
+    assert rbl.train_cfg.max_iters == 160000
+    assert rbl.param_scheduler[1].milestones == [120000]
+    assert rbl.optim_wrapper.optimizer.lr == 0.02
+    assert rbl.train_dataloader.batch_size * 8 == 16
+    mst = load(ROW[3]).train_dataloader.dataset.pipeline[2]
+    assert mst.scale == [(1400, 400), (1400, 1400)]
+    twin = load(TWIN[9])
+    assert twin.train_cfg.max_iters == 80000
+    assert twin.param_scheduler[1].milestones == [60000]
+    full = load(ROW[9]).model
+    assert full.backbone.frozen_stages == -1
+    assert full.backbone.norm_cfg.type == 'SyncBN'
+    assert full.neck.bottom_up_norm_cfg.type == 'SyncBN'
+    assert full.roi_head.mask_head.ff_after == 'conv3'
+    city = load('mask-rcnn' + CITY.format('fpn', ''))
+    assert city.train_cfg.max_iters == 24000
+    assert city.param_scheduler[1].milestones == [18000]
+    assert city.optim_wrapper.optimizer.lr == 0.01
+
+
+def test_config_names_are_unique():
+    names = [osp.basename(p) for p in ALL_CONFIGS]
+    assert len(names) == len(set(names))
+
+
+def shrink(cfg):
+    """Small inputs for a CPU step: fewer proposals and sampled RoIs (data
+    and sampling settings only; every module stays as configured)."""
+    model = copy.deepcopy(cfg.model)
+    model.train_cfg.rpn_proposal.max_per_img = 64
+    model.train_cfg.rcnn.sampler.num = 32
+    model.test_cfg.rpn.max_per_img = 32
+    model.test_cfg.rcnn.max_per_img = 10
+    return model
+
+
+@pytest.mark.parametrize(
+    'path', ALL_CONFIGS, ids=[osp.basename(p) for p in ALL_CONFIGS])
+def test_every_config_builds_and_runs(path):
+    cfg = Config.fromfile(path)
+    model = build(shrink(cfg), init_weights=False)  # no downloads
+    losses = run_loss_and_predict(model, batch(TWO_SIZES))
+    assert ('loss_mask' in losses) == model.roi_head.with_mask
