@@ -1,4 +1,5 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+import os
 import os.path as osp
 import sys
 
@@ -31,3 +32,11 @@ def shapes_data(tmp_path_factory):
     generate_shapes_dataset(
         str(out), num_train=8, num_val=4, img_size=(96, 96), seed=3)
     return str(out)
+
+
+@pytest.fixture
+def workspace(tmp_path, shapes_data):
+    """A cwd with data/shapes, as the configs expect."""
+    os.makedirs(tmp_path / 'data')
+    os.symlink(shapes_data, tmp_path / 'data' / 'shapes')
+    return tmp_path

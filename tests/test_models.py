@@ -10,8 +10,8 @@ from mmengine.structures import InstanceData
 from model_utils import TWO_SIZES, batch, build, run_loss_and_predict
 
 SHAPES = 'configs/shapes/'
-PANET = SHAPES + 'panet_r18-w32_pafpn-relu_1k_shapes.py'
-MASK_RCNN = SHAPES + 'mask-rcnn_r18-w32_fpn_1k_shapes.py'
+PANET = SHAPES + 'panet_r18-w32_pafpn-relu_1100i_shapes.py'
+MASK_RCNN = SHAPES + 'mask-rcnn_r18-w32_fpn_1100i_shapes.py'
 
 
 def model_cfg(root, path):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # torchrun wrapper shared by dist_train.sh and dist_test.sh.
 #   bash tools/dist_launch.sh SCRIPT NUM_PROCS [script arguments]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on every node.
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and MASTER_PORT) on every
+# node.
 set -euo pipefail
 SCRIPT=$1
 NPROC=$2
@@ -12,5 +13,5 @@ PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
     --node_rank="${NODE_RANK:-0}" \
     --master_addr="${MASTER_ADDR:-127.0.0.1}" \
     --nproc_per_node="$NPROC" \
-    --master_port="${PORT:-29500}" \
+    --master_port="${MASTER_PORT:-${PORT:-29500}}" \
     "$ROOT/tools/$SCRIPT" "${@:3}" --launcher pytorch

@@ -60,7 +60,8 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
     runner = entrypoint.build_runner(cfg)
-    metrics = runner.test()
+    with entrypoint.name_bad_annotation_files(cfg):
+        metrics = runner.test()
     if runner.rank == 0:
         out = osp.join(cfg.work_dir, 'metrics.json')
         with open(out, 'w') as f:

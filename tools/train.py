@@ -52,6 +52,10 @@ def build_config(args) -> Config:
                                  f'OptimWrapper, got {opt_type}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        import torch
+        if not torch.cuda.is_available():
+            # CPU autocast runs bfloat16 (fp16 is the CUDA default)
+            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
                 cfg.auto_scale_lr:
@@ -73,7 +77,8 @@ def build_config(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
-    entrypoint.build_runner(cfg).train()
+    with entrypoint.name_bad_annotation_files(cfg):
+        entrypoint.build_runner(cfg).train()
 
 
 if __name__ == '__main__':

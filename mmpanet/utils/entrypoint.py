@@ -2,6 +2,8 @@
 """What tools/train.py and tools/test.py share: common options, config
 loading and runner building."""
 import argparse
+import contextlib
+import json
 import os
 import os.path as osp
 
@@ -46,8 +48,75 @@ def load_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def init_cpu_process_group(cfg: Config) -> None:
+    """Start the process group for ``--launcher pytorch`` without GPUs.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device``, which a CPU
+    build of torch does not have; once the group exists, the runner uses
+    it as it is.
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.get('launcher') != 'pytorch' or torch.cuda.is_available() or \
+            dist.is_initialized():
+        return
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo')
+    if backend != 'gloo':
+        raise ValueError(f"env_cfg.dist_cfg.backend is '{backend}', but "
+                         "there is no GPU: use 'gloo' on CPU")
+    dist.init_process_group(backend='gloo')
+
+
 def build_runner(cfg: Config) -> Runner:
-    """The config's ``runner_type`` if it names one, else mmengine's."""
+    """The config's ``runner_type`` if it names one, else
+    :class:`mmpanet.engine.PANetRunner` (atomic checkpoints, random states
+    in checkpoints, CPU-capable distributed wrapper)."""
+    init_cpu_process_group(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    from mmpanet.engine import PANetRunner
+    return PANetRunner.from_cfg(cfg)
+
+
+def annotation_files(cfg: Config) -> list:
+    """The annotation files the config's dataloaders and evaluators read."""
+    files = []
+
+    def visit(node):
+        if isinstance(node, dict):
+            ann = node.get('ann_file')
+            if isinstance(ann, str) and ann:
+                root = node.get('data_root') or ''
+                path = ann if osp.isabs(ann) or osp.exists(ann) else \
+                    osp.join(root, ann)
+                if path not in files:
+                    files.append(path)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'val_evaluator', 'test_evaluator'):
+        visit(cfg.get(key))
+    return files
+
+
+@contextlib.contextmanager
+def name_bad_annotation_files(cfg: Config):
+    """Turn a JSON error raised while reading annotations (pycocotools does
+    not say which file) into one that names the malformed file."""
+    try:
+        yield
+    except json.JSONDecodeError as e:
+        for path in annotation_files(cfg):
+            if not osp.isfile(path):
+                continue
+            try:
+                with open(path) as f:
+                    json.load(f)
+            except json.JSONDecodeError as bad:
+                raise ValueError(
+                    f'malformed annotation file {path}: {bad}') from e
+        raise

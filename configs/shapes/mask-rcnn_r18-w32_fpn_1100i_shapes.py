@@ -105,8 +105,8 @@ model = dict(
             pos_weight=-1,
             debug=False),
         rpn_proposal=dict(
-            nms_pre=1000,
-            max_per_img=500,
+            nms_pre=500,
+            max_per_img=300,
             nms=dict(type='nms', iou_threshold=0.7),
             min_bbox_size=0),
         rcnn=dict(
@@ -119,7 +119,7 @@ model = dict(
                 ignore_iof_thr=-1),
             sampler=dict(
                 type='RandomSampler',
-                num=128,
+                num=64,
                 pos_fraction=0.25,
                 neg_pos_ub=-1,
                 add_gt_as_proposals=True),
@@ -196,7 +196,7 @@ val_evaluator = dict(
 test_evaluator = val_evaluator
 
 # ---------------------------------------------------------------- schedule
-max_iters = 1000
+max_iters = 1100
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
@@ -213,7 +213,7 @@ param_scheduler = [
 ]
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=1e-4),
+    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),
     clip_grad=dict(max_norm=10.0, norm_type=2))
 auto_scale_lr = dict(enable=False, base_batch_size=4)
 

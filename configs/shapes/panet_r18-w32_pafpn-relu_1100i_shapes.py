@@ -3,7 +3,7 @@
 # defaults): PAFPN-ReLU neck (BPA), all-level RoI pooling with per-level
 # first layers fused by max (AFP), the heavier 4conv1fc box head (HHD) and
 # the fully-connected-fusion mask head from conv3 (FF).
-_base_ = './mask-rcnn_r18-w32_fpn_1k_shapes.py'
+_base_ = './mask-rcnn_r18-w32_fpn_1100i_shapes.py'
 
 levels = [4, 8, 16, 32]
 model = dict(

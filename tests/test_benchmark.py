@@ -1,0 +1,51 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""tools/analysis_tools/benchmark.py on two tiny configs."""
+import json
+import os.path as osp
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+
+import benchmark  # noqa: E402
+
+SHAPES = osp.join(ROOT, 'configs', 'shapes')
+CONFIGS = [
+    osp.join(SHAPES, 'mask-rcnn_r18-w32_fpn_1100i_shapes.py'),
+    osp.join(SHAPES, 'panet_r18-w32_pafpn-relu_1100i_shapes.py')
+]
+
+
+def test_benchmark_two_configs(tmp_path):
+    benchmark.main(CONFIGS + [
+        '--img-size', '96', '128', '--num-images', '2', '--repeats', '1',
+        '--warmup', '1', '--train-iters', '1', '--num-dets', '7',
+        '--components', '--out-dir',
+        str(tmp_path)
+    ])
+    result = json.loads((tmp_path / 'benchmark.json').read_text())
+    base, panet = result['results']
+    for r in (base, panet):
+        assert r['latency_ms']['n'] == 2
+        assert 0 < r['latency_ms']['min'] <= r['latency_ms']['median']
+        assert r['train_iter_s']['median'] > 0
+        assert r['memory'][
+            'rss_peak_mb'] > r['memory']['rss_model_built_mb'] * 0.5
+        assert r['gflops'] > 0
+    # PANet adds parameters and compute; RoIAlign is not traceable
+    assert panet['params_m'] > base['params_m']
+    assert panet['gflops'] > base['gflops']
+    assert any('RoIAlign' in op for op in panet['flops_not_counted'])
+    comp = panet['components']
+    assert comp['afp_extractor_ms'] > 0 and comp['plain_roi_align_ms'] > 0
+    assert comp['first_layer_loop_ms'] > 0
+    assert 'components' not in base or not base['components']
+    text = (tmp_path / 'benchmark.md').read_text()
+    assert '1.00x' in text and 'panet_r18' in text
+
+
+def test_benchmark_needs_two_configs():
+    with pytest.raises(SystemExit):
+        benchmark.main(CONFIGS[:1])

@@ -1,0 +1,290 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""Long-run reliability: exact resume after a crash, atomic checkpoints,
+2-process distributed training, bf16 autocast, and hostile inputs."""
+import os
+import os.path as osp
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+from model_utils import batch, build, make_sample, run_loss_and_predict
+from test_tools import CONFIG, FAST, iters, run, train_losses
+
+CRASH_HOOK = '''
+import os
+import signal
+
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class CrashAtIterHook(Hook):
+    """Kill the run (main process and dataloader workers, no clean-up at
+    all) before iteration ``at``, as a crashed node would."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter + 1 == self.at:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+'''
+# one dataloader worker: augmentation draws from the worker's own seeded
+# random stream (see RandomStateHook)
+WORKER = [
+    'train_dataloader.num_workers=1',
+    'train_dataloader.persistent_workers=True'
+]
+
+
+def run_failing(cmd, cwd, env=None):
+    env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    proc = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        start_new_session=True)  # its own process group, killable whole
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    return proc.stdout + proc.stderr
+
+
+def test_crash_then_exact_resume(workspace, root):
+    py, train = sys.executable, osp.join(root, 'tools', 'train.py')
+    config = osp.join(root, CONFIG)
+    opts = FAST + WORKER + iters(4, ckpt_every=2)
+    whole = str(workspace / 'whole')
+    run([py, train, config, '--work-dir', whole, '--cfg-options'] + opts,
+        workspace)
+    expected = train_losses(whole)
+    assert sorted(expected) == [1, 2, 3, 4]
+
+    # the same run, killed before iteration 3 (after the iter_2 checkpoint)
+    with open(workspace / 'crash_hook.py', 'w') as f:
+        f.write(CRASH_HOOK)
+    with open(workspace / 'crashing.py', 'w') as f:
+        f.write(f"_base_ = '{config}'\n"
+                "custom_imports = dict(imports=['mmpanet', 'crash_hook'])\n"
+                "custom_hooks = [dict(type='CrashAtIterHook', at=3)]\n")
+    crashed = str(workspace / 'crashed')
+    run_failing(
+        [
+            py, train,
+            str(workspace / 'crashing.py'), '--work-dir', crashed,
+            '--cfg-options'
+        ] + opts,
+        workspace,
+        env=dict(PYTHONPATH=str(workspace)))
+    with open(osp.join(crashed, 'last_checkpoint')) as f:
+        last = f.read().strip()
+    assert last.endswith('iter_2.pth')
+    ckpt = torch.load(last, map_location='cpu', weights_only=False)
+    assert ckpt['meta']['iter'] == 2 and 'random_states' in ckpt
+    assert not [f for f in os.listdir(crashed) if f.endswith('.tmp')]
+
+    # resume (latest checkpoint of the work dir) with the plain config
+    out = run([
+        py, train, config, '--work-dir', crashed, '--resume', '--cfg-options'
+    ] + opts, workspace)
+    assert 'resumed epoch: 0, iter: 2' in out
+    resumed = {
+        i: loss
+        for i, loss in train_losses(crashed).items() if i in (3, 4)
+    }
+    assert sorted(resumed) == [3, 4]
+    for i in (3, 4):
+        # equal up to float summation order in the logger's averaging
+        assert resumed[i] == pytest.approx(expected[i], rel=1e-5, abs=1e-6)
+    with open(osp.join(whole, 'last_checkpoint')) as f:
+        a = torch.load(f.read().strip(), weights_only=False)
+    b = torch.load(
+        osp.join(crashed, 'iter_4.pth'),
+        map_location='cpu',
+        weights_only=False)
+    # optimizer, scheduler and counters continued as in the whole run
+    assert b['meta']['iter'] == 4
+    assert b['param_schedulers'] == a['param_schedulers']
+    for key, value in a['state_dict'].items():
+        assert torch.allclose(
+            value.float(), b['state_dict'][key].float(), rtol=1e-4,
+            atol=1e-6), key
+
+
+def test_checkpoint_save_is_atomic(tmp_path, monkeypatch):
+    """A save that dies half-way leaves no file under the checkpoint's name
+    and the previous checkpoint untouched."""
+    import mmengine.runner.runner as runner_module
+
+    from mmpanet.engine import PANetRunner
+
+    class Half(Exception):
+        pass
+
+    def half_write(checkpoint, filepath, **kwargs):
+        with open(filepath, 'wb') as f:
+            f.write(b'PK\x03\x04 truncated')
+        raise Half()
+
+    good = tmp_path / 'iter_2.pth'
+    good.write_bytes(b'previous checkpoint')
+    runner = PANetRunner.__new__(PANetRunner)
+    monkeypatch.setattr(
+        runner_module.Runner, 'save_checkpoint',
+        lambda self, out_dir, filename, *a, **k: half_write(
+            None, osp.join(out_dir, filename)))
+    with pytest.raises(Half):
+        runner.save_checkpoint(str(tmp_path), 'iter_4.pth')
+    assert not (tmp_path / 'iter_4.pth').exists()
+    assert good.read_bytes() == b'previous checkpoint'
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_two_process_distributed_training_with_syncbn(workspace, root):
+    wd = str(workspace / 'dist')
+    env = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        MASTER_PORT=str(free_port()),
+        OMP_NUM_THREADS='1',
+        PYTHONUNBUFFERED='1')
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    syncbn = [
+        'model.backbone.norm_cfg.type=SyncBN',
+        'model.neck.bottom_up_norm_cfg.type=SyncBN'
+    ]
+    proc = subprocess.run(
+        [
+            'bash',
+            osp.join(root, 'tools', 'dist_train.sh'),
+            osp.join(root, CONFIG), '2', '--work-dir', wd, '--cfg-options'
+        ] + FAST + iters(2) + syncbn,
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    assert 'Distributed training: True' in out
+    assert 'SyncBN needs GPUs' in out
+    ckpts = [f for f in os.listdir(wd) if f.endswith('.pth')]
+    assert ckpts == ['iter_2.pth']
+    ckpt = torch.load(
+        osp.join(wd, 'iter_2.pth'), map_location='cpu', weights_only=False)
+    assert len(ckpt['random_states']) == 2  # one per process
+    assert sorted(train_losses(wd)) == [1, 2]
+
+
+def test_amp_bf16_on_cpu(workspace, root):
+    wd = str(workspace / 'amp')
+    out = run([
+        sys.executable,
+        osp.join(root, 'tools', 'train.py'),
+        osp.join(root, CONFIG), '--amp', '--work-dir', wd, '--cfg-options'
+    ] + FAST + iters(2), workspace)
+    assert "type='AmpOptimWrapper'" in out and "dtype='bfloat16'" in out
+    losses = train_losses(wd)
+    assert sorted(losses) == [1, 2]
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+
+
+def test_bf16_autocast_through_afp_heads(request):
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(str(request.config.rootpath), CONFIG))
+    model = build(cfg.model)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = run_loss_and_predict(model,
+                                      batch([(64, 96, [[4, 4, 40, 30]], [1])]))
+    assert torch.isfinite(losses['loss_mask']).all()
+
+
+@pytest.fixture(scope='module')
+def panet(request):
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(str(request.config.rootpath), CONFIG))
+    return build(cfg.model)
+
+
+@pytest.mark.parametrize(
+    'spec',
+    [
+        (20, 24, [[2, 2, 18, 16]], [0]),  # smaller than the coarsest stride
+        (32, 640, [[10, 4, 300, 28], [400, 2, 630, 30]], [1, 2]),  # 1:20
+        (640, 32, [[2, 10, 30, 600]], [3]),  # 20:1
+    ],
+    ids=['tiny', 'wide', 'tall'])
+def test_odd_image_sizes(panet, spec):
+    run_loss_and_predict(panet, batch([spec]))
+
+
+def test_empty_ground_truth_mask(panet):
+    img, sample = make_sample(64, 96, [[4, 4, 40, 30], [30, 20, 90, 60]],
+                              [0, 2])
+    sample.gt_instances.masks.masks[1][:] = 0  # a box whose mask is empty
+    losses = run_loss_and_predict(panet,
+                                  dict(inputs=[img], data_samples=[sample]))
+    assert torch.isfinite(losses['loss_mask'])
+
+
+@pytest.fixture
+def broken_workspace(tmp_path, shapes_data):
+    """A private copy of the tiny dataset that a test may damage."""
+    shutil.copytree(shapes_data, tmp_path / 'data' / 'shapes')
+    return tmp_path
+
+
+def test_missing_image_names_the_file(broken_workspace, root):
+    os.remove(broken_workspace / 'data' / 'shapes' / 'val' / '00001.png')
+    out = run_failing([
+        sys.executable,
+        osp.join(root, 'tools', 'test.py'),
+        osp.join(root, CONFIG), 'no_checkpoint_needed.pth', '--cfg-options'
+    ] + FAST, broken_workspace)
+    assert 'checkpoint file not found' in out  # checked before any work
+    ckpt = str(broken_workspace / 'model.pth')
+    from mmengine.config import Config
+    model = build(Config.fromfile(osp.join(root, CONFIG)).model)
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    out = run_failing([
+        sys.executable,
+        osp.join(root, 'tools', 'test.py'),
+        osp.join(root, CONFIG), ckpt, '--cfg-options'
+    ] + FAST, broken_workspace)
+    assert 'val/00001.png' in out
+
+
+def test_malformed_annotation_file_names_the_file(broken_workspace, root):
+    ann = broken_workspace / 'data' / 'shapes' / 'annotations' / \
+        'instances_train.json'
+    ann.write_text(ann.read_text()[:500])  # truncated
+    out = run_failing([
+        sys.executable,
+        osp.join(root, 'tools', 'train.py'),
+        osp.join(root, CONFIG), '--work-dir',
+        str(broken_workspace / 'wd'), '--cfg-options'
+    ] + FAST + iters(1), broken_workspace)
+    assert 'malformed annotation file' in out
+    assert 'annotations/instances_train.json' in out
+
+
+def test_level_mismatch_in_a_config_names_both_keys(request):
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(str(request.config.rootpath), CONFIG))
+    cfg.model.roi_head.bbox_roi_extractor.featmap_strides = [4, 8, 16]
+    model = build(cfg.model)
+    with pytest.raises(ValueError) as e:
+        run_loss_and_predict(model, batch([(64, 96, [[4, 4, 40, 30]], [1])]))
+    assert 'bbox_head.num_levels' in str(e.value)
+    assert 'featmap_strides' in str(e.value)

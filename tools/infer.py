@@ -1,0 +1,63 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""Run a trained model on your own images and draw what it finds.
+
+    python tools/infer.py IMAGE_OR_FOLDER CONFIG CHECKPOINT
+        [--out-dir outputs] [--score-thr 0.3] [--device cpu]
+
+Writes ``<out-dir>/vis/<image>`` (masks, boxes and class names over the
+image) and ``<out-dir>/preds/<image>.json`` (labels, scores, boxes, RLE
+masks), through mmdet's ``DetInferencer``.
+"""
+import argparse
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmpanet.utils import allow_full_checkpoint_load  # noqa: E402
+
+allow_full_checkpoint_load()
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Instance segmentation of your own images')
+    parser.add_argument('inputs', help='an image file or a folder of them')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out-dir', default='outputs')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.3,
+        help='draw detections scoring at least this')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
+    parser.add_argument('--batch-size', type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for path, what in ((args.inputs, 'input'), (args.config, 'config'),
+                       (args.checkpoint, 'checkpoint')):
+        if not osp.exists(path):
+            sys.exit(f'error: {what} not found: {path}')
+    from mmdet.apis import DetInferencer
+
+    import mmpanet  # noqa: F401  (registers the modules)
+
+    inferencer = DetInferencer(
+        model=args.config, weights=args.checkpoint, device=args.device)
+    inferencer(
+        args.inputs,
+        out_dir=args.out_dir,
+        pred_score_thr=args.score_thr,
+        batch_size=args.batch_size,
+        no_save_pred=False)
+    print(f'results written to {args.out_dir}/vis and {args.out_dir}/preds')
+
+
+if __name__ == '__main__':
+    main()
