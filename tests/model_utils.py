@@ -52,13 +52,17 @@ TWO_SIZES = [(64, 96, [[4, 4, 40, 30], [30, 20, 90, 60]], [0, 2]),
              (80, 64, [[10, 10, 50, 70]], [1])]
 
 
-def run_loss_and_predict(model, data):
-    model.train()
-    processed = model.data_preprocessor(copy.deepcopy(data), True)
-    losses = model(**processed, mode='loss')
-    total, _ = model.parse_losses(losses)
-    assert torch.isfinite(total), losses
-    total.backward()
+def run_loss_and_predict(model, data, train=True):
+    """One loss + backward step (unless ``train=False``) and one predict
+    step; returns the losses."""
+    losses = None
+    if train:
+        model.train()
+        processed = model.data_preprocessor(copy.deepcopy(data), True)
+        losses = model(**processed, mode='loss')
+        total, _ = model.parse_losses(losses)
+        assert torch.isfinite(total), losses
+        total.backward()
     model.eval()
     with torch.no_grad():
         processed = model.data_preprocessor(copy.deepcopy(data), False)

@@ -67,6 +67,7 @@ def main(argv=None):
         with open(out, 'w') as f:
             json.dump(metrics, f, indent=2)
         print(f'metrics written to {out}')
+    entrypoint.close_process_group()
     return metrics
 
 

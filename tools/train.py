@@ -54,8 +54,10 @@ def build_config(args) -> Config:
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         import torch
         if not torch.cuda.is_available():
-            # CPU autocast runs bfloat16 (fp16 is the CUDA default)
-            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+            raise ValueError(
+                '--amp needs a GPU: mmengine\'s AmpOptimWrapper refuses CPU '
+                'training, and under CPU bf16 autocast mmcv\'s CPU NMS (used '
+                'by the RPN and box heads) has no bf16 kernel')
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
                 cfg.auto_scale_lr:
@@ -79,6 +81,7 @@ def main(argv=None):
     cfg = build_config(args)
     with entrypoint.name_bad_annotation_files(cfg):
         entrypoint.build_runner(cfg).train()
+    entrypoint.close_process_group()
 
 
 if __name__ == '__main__':

@@ -67,6 +67,14 @@ def init_cpu_process_group(cfg: Config) -> None:
     dist.init_process_group(backend='gloo')
 
 
+def close_process_group() -> None:
+    """Destroy the process group of a distributed run before exit (gloo
+    aborts at interpreter exit otherwise)."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def build_runner(cfg: Config) -> Runner:
     """The config's ``runner_type`` if it names one, else
     :class:`mmpanet.engine.PANetRunner` (atomic checkpoints, random states

@@ -349,7 +349,8 @@ def time_first_layers(head, x, args) -> dict:
     if isinstance(layers[0], torch.nn.Conv2d):
         conv = layers[0]
         weight = torch.cat([m.weight for m in layers])
-        bias = torch.cat([m.bias for m in layers])
+        bias = None if conv.bias is None else torch.cat(
+            [m.bias for m in layers])
         flat = x.reshape(num_rois, -1, *x.shape[3:])
 
         def loop():
@@ -367,7 +368,8 @@ def time_first_layers(head, x, args) -> dict:
         kind = 'grouped conv2d'
     else:
         weight = torch.stack([m.weight for m in layers])  # (L, O, D)
-        bias = torch.stack([m.bias for m in layers])
+        bias = 0 if layers[0].bias is None else torch.stack(
+            [m.bias for m in layers])
         flat = x.flatten(2)  # (R, L, D)
 
         def loop():
