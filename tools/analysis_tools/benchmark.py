@@ -285,6 +285,21 @@ def measure_memory(path, args) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def interleaved(fns: dict, args, repeats: int = 5) -> dict:
+    """Median milliseconds of each function, called in turn after
+    ``args.warmup`` rounds."""
+    timings = {name: [] for name in fns}
+    for rep in range(args.warmup + repeats):
+        for name, fn in fns.items():
+            sync(args.device)
+            start = time.perf_counter()
+            fn()
+            sync(args.device)
+            if rep >= args.warmup:
+                timings[name].append(time.perf_counter() - start)
+    return {k: 1000 * statistics.median(v) for k, v in timings.items()}
+
+
 def time_components(model, data, args) -> dict:
     """AFP extractor vs the RoIAlign calls it must make (one per level over
     all RoIs), on the model's own features and test proposals."""
@@ -309,17 +324,8 @@ def time_components(model, data, args) -> dict:
             for layer, feat in zip(extractor.roi_layers, levels):
                 layer(feat, rois)
 
-        timings = {'afp': [], 'plain': []}
-        for rep in range(args.warmup + 5):
-            for name, fn in (('afp', afp), ('plain', plain)):
-                sync(args.device)
-                start = time.perf_counter()
-                fn()
-                sync(args.device)
-                if rep >= args.warmup:
-                    timings[name].append(time.perf_counter() - start)
-    afp_ms = 1000 * statistics.median(timings['afp'])
-    plain_ms = 1000 * statistics.median(timings['plain'])
+        timings = interleaved(dict(afp=afp, plain=plain), args)
+    afp_ms, plain_ms = timings['afp'], timings['plain']
     out = dict(
         num_rois=n,
         afp_extractor_ms=afp_ms,
@@ -379,19 +385,11 @@ def time_first_layers(head, x, args) -> dict:
             return torch.einsum('rld,lod->rlo', flat, weight) + bias
 
         kind = 'einsum'
-    timings = {'loop': [], 'batched': []}
-    for rep in range(args.warmup + 5):
-        for name, fn in (('loop', loop), ('batched', batched)):
-            sync(args.device)
-            start = time.perf_counter()
-            fn()
-            sync(args.device)
-            if rep >= args.warmup:
-                timings[name].append(time.perf_counter() - start)
+    timings = interleaved(dict(loop=loop, batched=batched), args)
     return dict(
         first_layer_batched_kind=kind,
-        first_layer_loop_ms=1000 * statistics.median(timings['loop']),
-        first_layer_batched_ms=1000 * statistics.median(timings['batched']))
+        first_layer_loop_ms=timings['loop'],
+        first_layer_batched_ms=timings['batched'])
 
 
 def quantiles(values):
