@@ -9,6 +9,8 @@ import pytest
 from mmengine.config import Config
 from model_utils import TWO_SIZES, batch, build, run_loss_and_predict
 
+from mmpanet.utils.paper_tables import P4, R4, RD, T3
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PANET_DIR = osp.join(ROOT, 'configs', 'panet')
 ALL_CONFIGS = sorted(
@@ -41,31 +43,10 @@ MASK_BRANCH = ('model.type', 'model.roi_head.mask_roi_extractor',
                'model.roi_head.mask_head', 'val_evaluator',
                'test_evaluator') + PIPELINES + SCHEDULE
 
-R = '_r50_fpn_rbl-mst-mbn-160k_coco'  # row 4 and AFP rows without BPA
-P = '_r50_pafpn-relu_rbl-mst-mbn-160k_coco'
-RD = '_r50_fpn_rbl-mst-mbn-80k_coco'
-PD = '_r50_pafpn-relu_rbl-mst-mbn-80k_coco'
-ROW = {
-    1: 'mask-rcnn_r50_fpn_160k_coco',
-    2: 'mask-rcnn_r50_fpn_rbl-160k_coco',
-    3: 'mask-rcnn_r50_fpn_rbl-mst-160k_coco',
-    4: 'mask-rcnn' + R,
-    5: 'panet-bpa' + P,
-    6: 'panet-afp' + R,
-    7: 'panet-bpa-afp' + P,
-    8: 'panet-bpa-afp-ff' + P,
-    9: 'panet' + P,
-}
-TWIN = {
-    1: 'faster-rcnn_r50_fpn_80k_coco',
-    2: 'faster-rcnn_r50_fpn_rbl-80k_coco',
-    3: 'faster-rcnn_r50_fpn_rbl-mst-80k_coco',
-    4: 'faster-rcnn' + RD,
-    5: 'panet-det-bpa' + PD,
-    6: 'panet-det-afp' + RD,
-    7: 'panet-det-bpa-afp' + PD,
-    9: 'panet-det' + PD,
-}
+R, P = R4, P4  # name suffixes without / with the BPA neck
+# Table 3's rows and detection-only twins, as the report tool knows them
+ROW = {int(r.key[3:]): r.config for r in T3.rows}
+TWIN = {int(r.key[3:]): r.det_config for r in T3.rows if r.det_config}
 CITY = '_r50_{}_rbl{}-24k_cityscapes'
 
 # (config, parent, the components in which they must differ, and nothing

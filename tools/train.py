@@ -43,6 +43,12 @@ def build_config(args) -> Config:
     """Merge the command-line options into the config."""
     cfg = entrypoint.load_config(args)
     if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise ValueError(
+                '--amp needs a GPU: mmengine\'s AmpOptimWrapper refuses CPU '
+                'training, and under CPU bf16 autocast mmcv\'s CPU NMS (used '
+                'by the RPN and box heads) has no bf16 kernel')
         opt_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if opt_type == 'AmpOptimWrapper':
             print('AMP is already on in the config')
@@ -52,12 +58,6 @@ def build_config(args) -> Config:
                                  f'OptimWrapper, got {opt_type}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        import torch
-        if not torch.cuda.is_available():
-            raise ValueError(
-                '--amp needs a GPU: mmengine\'s AmpOptimWrapper refuses CPU '
-                'training, and under CPU bf16 autocast mmcv\'s CPU NMS (used '
-                'by the RPN and box heads) has no bf16 kernel')
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
                 cfg.auto_scale_lr:

@@ -4,6 +4,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Union
 
 from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -34,7 +35,7 @@ class PANetRunner(Runner):
 
     def register_hooks(self,
                        default_hooks: Optional[Dict] = None,
-                       custom_hooks: Optional[List[Union[Dict]]] = None):
+                       custom_hooks: Optional[List[Union[Dict, Hook]]] = None):
         custom_hooks = list(custom_hooks or [])
         if not any(
                 isinstance(h, dict) and h.get('type') == 'RandomStateHook'

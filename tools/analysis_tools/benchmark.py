@@ -194,6 +194,17 @@ def pair(data, i):
         data_samples=[copy.deepcopy(data['data_samples'][j]) for j in idx])
 
 
+def fixed_rois(num: int, size) -> torch.Tensor:
+    """``num`` seeded random RoIs ``(num, 5)`` (batch index 0) in an image
+    of ``size`` (H, W)."""
+    g = torch.Generator().manual_seed(0)
+    h, w = size
+    xy = torch.rand(num, 2, generator=g) * torch.tensor([w * .8, h * .8])
+    wh = 8 + torch.rand(num, 2, generator=g) * torch.tensor([w * .5, h * .5])
+    boxes = torch.cat([xy, (xy + wh).clamp(max=max(h, w))], 1)
+    return torch.cat([torch.zeros(num, 1), boxes], 1)
+
+
 class FlopsView(torch.nn.Module):
     """The tensors of a predict step, for jit-traced FLOP counting: the
     features, the RPN head, the box branch on ``num_proposals`` RoIs and
@@ -203,15 +214,7 @@ class FlopsView(torch.nn.Module):
     def __init__(self, model, num_proposals, num_dets, size):
         super().__init__()
         self.model = model
-        g = torch.Generator().manual_seed(0)
-        h, w = size
-        xy = torch.rand(
-            num_proposals, 2, generator=g) * torch.tensor([w * .8, h * .8])
-        wh = 8 + torch.rand(
-            num_proposals, 2, generator=g) * torch.tensor([w * .5, h * .5])
-        boxes = torch.cat([xy, (xy + wh).clamp(max=max(h, w))], 1)
-        self.register_buffer(
-            'rois', torch.cat([torch.zeros(num_proposals, 1), boxes], 1))
+        self.register_buffer('rois', fixed_rois(num_proposals, size))
         self.num_dets = num_dets
 
     def forward(self, img):
@@ -313,8 +316,7 @@ def time_components(model, data, args) -> dict:
         processed = model.data_preprocessor(single(data, 0), False)
         feats = model.extract_feat(processed['inputs'])
         n = model.test_cfg.rpn.max_per_img
-        view = FlopsView(model, n, args.num_dets, args.img_size)
-        rois = view.rois.to(args.device)
+        rois = fixed_rois(n, args.img_size).to(args.device)
         levels = feats[:extractor.num_inputs]
 
         def afp():

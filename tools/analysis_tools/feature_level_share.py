@@ -69,21 +69,29 @@ class LevelShareCounter:
         n = fusion.num_levels
         self.counts = torch.zeros(n, n, dtype=torch.float64)
         self._groups = None
+        self._level_outs = []
+        # the per-level outputs are caught as the fusion computes them
         self._handles = [
             extractor.register_forward_hook(self._on_extract),
             fusion.register_forward_hook(self._on_fuse)
+        ] + [
+            layer.register_forward_hook(self._on_level)
+            for layer in fusion.layers
         ]
 
     def _on_extract(self, module, args, output):
         rois = args[1]
         self._groups = module.map_roi_levels(rois, self.fusion.num_levels)
 
+    def _on_level(self, module, args, output):
+        self._level_outs.append(output.detach())
+
     def _on_fuse(self, module, args, output):
+        outs, self._level_outs = self._level_outs, []
         if self._groups is None or len(self._groups) == 0:
             return
         with torch.no_grad():
-            outs = torch.stack(module.level_outputs(args[0]))  # (L, R, ...)
-            source = outs.flatten(2).argmax(0)  # (R, D)
+            source = torch.stack(outs).flatten(2).argmax(0)  # (R, D)
         n = self.fusion.num_levels
         per_roi = torch.stack([(source == i).sum(1) for i in range(n)], 1)
         per_roi = per_roi.double()
