@@ -22,7 +22,7 @@ def test_benchmark_two_configs(tmp_path):
     benchmark.main(CONFIGS + [
         '--img-size', '96', '128', '--num-images', '2', '--repeats', '1',
         '--warmup', '1', '--train-iters', '1', '--num-dets', '7',
-        '--components', '--out-dir',
+        '--components', '--profile', '3', '--out-dir',
         str(tmp_path)
     ])
     result = json.loads((tmp_path / 'benchmark.json').read_text())
@@ -42,10 +42,30 @@ def test_benchmark_two_configs(tmp_path):
     assert comp['afp_extractor_ms'] > 0 and comp['plain_roi_align_ms'] > 0
     assert comp['first_layer_loop_ms'] > 0
     assert 'components' not in base or not base['components']
+    for r in (base, panet):  # top 3 operators, largest first
+        prof = r['predict_profile']
+        assert len(prof) == 3
+        assert [e['self_ms'] for e in prof] == sorted(
+            (e['self_ms'] for e in prof), reverse=True)
+        assert all(0 < e['share'] <= 1 and e['calls'] > 0 for e in prof)
     text = (tmp_path / 'benchmark.md').read_text()
     assert '1.00x' in text and 'panet_r18' in text
+    assert 'predict step, top operators' in text
 
 
 def test_benchmark_needs_two_configs():
     with pytest.raises(SystemExit):
         benchmark.main(CONFIGS[:1])
+
+
+def test_memory_probe_does_not_inherit_parent_peak():
+    """A probe reports its own peak, not the launching process's RSS (which
+    ``ru_maxrss`` would carry over through fork and exec)."""
+    import torch
+    ballast = torch.ones(2**29)  # 2 GiB, touched
+    parent_mb = benchmark.proc_status_mb('VmRSS')
+    args = benchmark.parse_args(CONFIGS + ['--img-size', '96', '128'])
+    probe = benchmark.measure_memory(CONFIGS[1], args)
+    assert ballast.sum() > 0
+    assert probe['rss_model_built_mb'] < probe['rss_peak_mb']
+    assert probe['rss_peak_mb'] < parent_mb - 1024

@@ -178,6 +178,11 @@ def test_paper_settings_of_the_rows():
     assert full.neck.bottom_up_norm_cfg.type == 'SyncBN'
     assert full.roi_head.mask_head.ff_after == 'conv3'
     city = load('mask-rcnn' + CITY.format('fpn', ''))
+    for cfg in (load(ROW[1]), load(ROW[9]), city):  # spec: 2x2 samples
+        for key in ('bbox_roi_extractor', 'mask_roi_extractor'):
+            roi_layer = cfg.model.roi_head[key].roi_layer
+            assert roi_layer.type == 'RoIAlign'
+            assert roi_layer.sampling_ratio == 2
     assert city.train_cfg.max_iters == 24000
     assert city.param_scheduler[1].milestones == [18000]
     assert city.optim_wrapper.optimizer.lr == 0.01

@@ -17,6 +17,8 @@ from mmengine.config import Config  # noqa: E402
 
 from mmpanet.utils import entrypoint  # noqa: E402
 
+AMP_WRAPPERS = ('AmpOptimWrapper', 'CPUAmpOptimWrapper')
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a detector')
@@ -29,7 +31,10 @@ def parse_args(argv=None):
         help='resume from CKPT, or without a value from the latest '
         'checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='automatic mixed precision')
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision: fp16 with dynamic loss scaling on '
+        'CUDA, bf16 on CPU')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -44,20 +49,17 @@ def build_config(args) -> Config:
     cfg = entrypoint.load_config(args)
     if args.amp:
         import torch
-        if not torch.cuda.is_available():
-            raise ValueError(
-                '--amp needs a GPU: mmengine\'s AmpOptimWrapper refuses CPU '
-                'training, and under CPU bf16 autocast mmcv\'s CPU NMS (used '
-                'by the RPN and box heads) has no bf16 kernel')
         opt_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if opt_type == 'AmpOptimWrapper':
+        if opt_type in AMP_WRAPPERS:
             print('AMP is already on in the config')
-        else:
-            if opt_type != 'OptimWrapper':
-                raise ValueError('--amp needs optim_wrapper.type to be '
-                                 f'OptimWrapper, got {opt_type}')
+        elif opt_type != 'OptimWrapper':
+            raise ValueError('--amp needs optim_wrapper.type to be '
+                             f'OptimWrapper, got {opt_type}')
+        elif torch.cuda.is_available():  # fp16, dynamic loss scale
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:  # bf16 autocast, no loss scale
+            cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
                 cfg.auto_scale_lr:

@@ -11,13 +11,11 @@ model = dict(
         bbox_roi_extractor=dict(
             type='GenericRoIExtractor',
             aggregation='sum',
-            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2),
             out_channels=256,
             featmap_strides=strides),
         bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256),
         mask_roi_extractor=dict(
             type='GenericRoIExtractor',
             aggregation='sum',
-            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2),
             out_channels=256,
             featmap_strides=strides)))

@@ -1,9 +1,16 @@
 # Table 3 row 1 (MRB): Mask R-CNN R-50-FPN with the Mask R-CNN paper's own
 # settings: shorter side 800 (longer <= 1333), 512 RoIs per image at 1:3,
 # 16 images per batch (8 GPUs x 2), lr 0.02 for 120k iterations, then 0.002
-# up to 160k. Every other row of Tables 3-5 descends from this file.
+# up to 160k; RoIAlign with 2x2 samples per bin (Detectron's Mask R-CNN and
+# PANet; mmdet's base samples adaptively, more points the larger the RoI).
+# Every other row of Tables 3-5 descends from this file.
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
 custom_imports = dict(imports=['mmpanet'], allow_failed_imports=False)
+
+model = dict(
+    roi_head=dict(
+        bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2)),
+        mask_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))))
 
 max_iters = 160000
 lr_step = 120000

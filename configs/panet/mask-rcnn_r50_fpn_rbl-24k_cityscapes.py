@@ -11,9 +11,12 @@ _base_ = [
 custom_imports = dict(imports=['mmpanet'], allow_failed_imports=False)
 
 num_classes = 8
+roi_layer = dict(sampling_ratio=2)  # as on COCO (Table 3 row 1)
 model = dict(
     roi_head=dict(
+        bbox_roi_extractor=dict(roi_layer=roi_layer),
         bbox_head=dict(num_classes=num_classes),
+        mask_roi_extractor=dict(roi_layer=roi_layer),
         mask_head=dict(num_classes=num_classes)))
 
 train_pipeline = _base_.train_pipeline

@@ -7,7 +7,7 @@
 _base_ = './panet_r50_pafpn-relu_rbl-mst-mbn-160k_coco.py'
 
 gn = dict(type='GN', num_groups=32, requires_grad=True)
-roi_align = dict(type='RoIAlign', sampling_ratio=2, aligned=False)
+roi_align = dict(aligned=False)  # sampling ratio 2 comes from row 1
 model = dict(
     backbone=dict(
         frozen_stages=1,

@@ -1,8 +1,10 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .cpu_ddp import DeviceAwareDistributedDataParallel
 from .random_state_hook import RandomStateHook
 from .runner import PANetRunner
 
 __all__ = [
-    'DeviceAwareDistributedDataParallel', 'RandomStateHook', 'PANetRunner'
+    'CPUAmpOptimWrapper', 'DeviceAwareDistributedDataParallel',
+    'RandomStateHook', 'PANetRunner'
 ]

@@ -1,8 +1,10 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
+from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
+
+from mmpanet.models.layers import CPUSyncBatchNorm
 
 
 @MODEL_WRAPPERS.register_module()
@@ -11,9 +13,10 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
 
     mmengine's runner always passes ``device_ids=[LOCAL_RANK]``, which torch
     rejects for a CPU module; this wrapper drops it there. torch's
-    ``SyncBatchNorm`` has no CPU kernel either, so on CPU it is turned back
-    into plain BN (statistics per process), with a warning. On GPUs it is
-    ``MMDistributedDataParallel`` unchanged: SyncBN synchronizes.
+    ``SyncBatchNorm`` refuses CPU tensors, so on CPU it is replaced by
+    ``CPUSyncBatchNorm``, which synchronizes the batch statistics over the
+    process group itself. On GPUs it is ``MMDistributedDataParallel``
+    unchanged (torch's ``SyncBatchNorm`` synchronizes).
     """
 
     def __init__(self, module: nn.Module, **kwargs) -> None:
@@ -23,9 +26,8 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
             kwargs.pop('output_device', None)
             if any(isinstance(m, nn.SyncBatchNorm) for m in module.modules()):
                 print_log(
-                    'SyncBN needs GPUs: on CPU it runs as BN with '
-                    'per-process statistics',
-                    logger='current',
-                    level=30)
-                module = revert_sync_batchnorm(module)
+                    'SyncBN on CPU: batch statistics are synchronized over '
+                    'the process group by CPUSyncBatchNorm',
+                    logger='current')
+                module = CPUSyncBatchNorm.convert(module)
         super().__init__(module=module, **kwargs)

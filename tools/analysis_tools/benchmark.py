@@ -5,7 +5,7 @@
         [--img-size 512 512] [--num-images 4] [--repeats 3] [--warmup 1]
         [--num-dets 100] [--train-iters 3] [--threads 2] [--device cpu]
         [--amp] [--skip-train] [--skip-memory] [--skip-flops]
-        [--components] [--out-dir DIR]
+        [--components] [--profile K] [--out-dir DIR]
 
 For every config, on the same fixed random images:
 
@@ -24,16 +24,17 @@ For every config, on the same fixed random images:
 Configs are measured in turn within each repeat (A, B, A, B, ...) after
 warm-up, so slow drifts of the machine hit all of them alike. Ratios are
 against the first config. ``--components`` adds, per config with AFP, the
-RoI extractor against the plain RoIAlign calls it must make.
+RoI extractor against the plain RoIAlign calls it must make, and the
+per-level first layer as a loop against one batched call. ``--profile K``
+lists the top K operators of each config's predict step.
 Models are built without pretrained weights (no downloads); SyncBN runs
-as BN on CPU.
+as BN (one process) on CPU.
 """
 import argparse
 import copy
 import json
 import os
 import os.path as osp
-import resource
 import statistics
 import subprocess
 import sys
@@ -76,6 +77,13 @@ def parse_args(argv=None):
         action='store_true',
         help='also time the AFP extractor against plain '
         'RoIAlign calls')
+    parser.add_argument(
+        '--profile',
+        type=int,
+        default=0,
+        metavar='K',
+        help='also profile the predict step (torch profiler) and list the '
+        'top K operators by self time')
     parser.add_argument(
         '--out-dir',
         default=None,
@@ -246,31 +254,36 @@ def count_flops(model, args):
 
 
 def memory_probe(args) -> dict:
-    """One config, fresh process: peak memory of training steps."""
+    """One config, fresh process: peak memory of training steps.
+
+    The peak is the process's own high-water mark (``VmHWM``), not
+    ``getrusage``'s ``ru_maxrss``: Linux carries ``ru_maxrss`` over from
+    the parent across fork and exec, so every probe would report at least
+    the RSS of the benchmark that launched it."""
     setup(args.threads)
     model = build_model(args.configs[0], args.num_dets, args.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     data = make_batch(2, args.img_size, args.device)
-    rss_built = current_rss_mb()
+    rss_built = proc_status_mb('VmRSS')
     if args.device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     for i in range(2):
         train_time(model, optimizer, pair(data, i), args.device, args.amp)
     out = dict(
-        rss_peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        rss_model_built_mb=rss_built)
+        rss_peak_mb=proc_status_mb('VmHWM'), rss_model_built_mb=rss_built)
     if args.device.startswith('cuda'):
         out['cuda_max_allocated_mb'] = torch.cuda.max_memory_allocated() / \
             2**20
     return out
 
 
-def current_rss_mb() -> float:
+def proc_status_mb(key: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, in MB."""
     with open('/proc/self/status') as f:
         for line in f:
-            if line.startswith('VmRSS:'):
+            if line.startswith(key + ':'):
                 return int(line.split()[1]) / 1024
-    return float('nan')
+    raise RuntimeError(f'{key} not in /proc/self/status (Linux only)')
 
 
 def measure_memory(path, args) -> dict:
@@ -394,6 +407,30 @@ def time_first_layers(head, x, args) -> dict:
         first_layer_batched_ms=timings['batched'])
 
 
+def profile_predict(model, data, args) -> list:
+    """Top ``args.profile`` operators of the predict step by self time
+    (per image, averaged over ``args.num_images`` images)."""
+    from torch.profiler import ProfilerActivity, profile
+    activities = [ProfilerActivity.CPU]
+    if args.device.startswith('cuda'):
+        activities.append(ProfilerActivity.CUDA)
+    predict_time(model, single(data, 0), args.device, args.amp)  # warm-up
+    with profile(activities=activities) as prof:
+        for i in range(args.num_images):
+            predict_time(model, single(data, i), args.device, args.amp)
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    top = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)
+    n = args.num_images
+    return [
+        dict(
+            op=e.key,
+            self_ms=e.self_cpu_time_total / 1000 / n,
+            share=e.self_cpu_time_total / total,
+            calls=e.count / n) for e in top[:args.profile]
+    ]
+
+
 def quantiles(values):
     values = sorted(values)
     q = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
@@ -408,14 +445,15 @@ def quantiles(values):
 
 def run(args) -> list:
     setup(args.threads)
+    results = [dict(config=osp.basename(p)) for p in args.configs]
+    if not args.skip_memory:  # first, while this process is still small
+        for res, path in zip(results, args.configs):
+            print(f'memory: {res["config"]}')
+            res['memory'] = measure_memory(path, args)
     data = make_batch(args.num_images, args.img_size, args.device)
     models = [build_model(p, args.num_dets, args.device) for p in args.configs]
-    results = [
-        dict(
-            config=osp.basename(p),
-            params_m=sum(q.numel() for q in m.parameters()) / 1e6)
-        for p, m in zip(args.configs, models)
-    ]
+    for res, model in zip(results, models):
+        res['params_m'] = sum(q.numel() for q in model.parameters()) / 1e6
     # inference, interleaved
     times = [[] for _ in models]
     total = (args.warmup + args.repeats) * len(models) * args.num_images
@@ -456,15 +494,14 @@ def run(args) -> list:
     if args.components:
         for res, model in zip(results, models):
             res['components'] = time_components(model, data, args)
+    if args.profile:
+        for res, model in zip(results, models):
+            res['predict_profile'] = profile_predict(model, data, args)
     if not args.skip_flops:
         for res, model in zip(results, models):
             flops, unsupported = count_flops(model, args)
             res['gflops'] = flops / 1e9
             res['flops_not_counted'] = unsupported
-    if not args.skip_memory:
-        for res, path in zip(results, args.configs):
-            print(f'memory: {res["config"]}')
-            res['memory'] = measure_memory(path, args)
     return results
 
 
@@ -483,7 +520,10 @@ def markdown(results, args) -> str:
     if 'train_iter_s' in base:
         head += ['train iter s (median)', 'train ratio']
     if 'memory' in base:
-        head += [f'train peak {mem_key[:-3]} MB', 'memory ratio']
+        head += [
+            f'train peak {mem_key[:-3]} MB', 'memory ratio',
+            'RSS after model build MB'
+        ]
     lines = [
         f'Input {args.img_size[0]}x{args.img_size[1]}, {args.num_images} '
         f'images x {args.repeats} repeats, {args.threads} threads, '
@@ -509,7 +549,8 @@ def markdown(results, args) -> str:
         if 'memory' in r:
             cells += [
                 f'{r["memory"][mem_key]:.0f}',
-                ratio(r['memory'][mem_key], base['memory'][mem_key])
+                ratio(r['memory'][mem_key], base['memory'][mem_key]),
+                f'{r["memory"]["rss_model_built_mb"]:.0f}'
             ]
         lines.append('| ' + ' | '.join(cells) + ' |')
     notes = sorted(
@@ -531,6 +572,17 @@ def markdown(results, args) -> str:
                           f'{c["first_layer_loop_ms"]:.1f} ms, batched '
                           f'({c["first_layer_batched_kind"]}) '
                           f'{c["first_layer_batched_ms"]:.1f} ms')
+    for r in results:
+        if r.get('predict_profile'):
+            lines += [
+                '', f'{r["config"]}: predict step, top operators by self '
+                'time (per image)', '',
+                '| operator | self ms | share | calls |', '|---|---|---|---|'
+            ]
+            lines += [
+                f'| {e["op"]} | {e["self_ms"]:.1f} | {e["share"]:.1%} | '
+                f'{e["calls"]:g} |' for e in r['predict_profile']
+            ]
     return '\n'.join(lines) + '\n'
 
 
