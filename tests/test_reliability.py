@@ -259,11 +259,15 @@ def record_dtype(dtypes, name):
     return hook
 
 
-def test_cpu_amp_rejects_bad_fp32_outputs():
+def test_cpu_amp_rejects_bad_options_and_non_cpu_models():
     from mmpanet.engine import CPUAmpOptimWrapper
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1)
     with pytest.raises(TypeError, match='fp32_outputs'):
         CPUAmpOptimWrapper(optimizer=optimizer, fp32_outputs='rpn_head')
+    wrapper = CPUAmpOptimWrapper(optimizer=optimizer)
+    with pytest.raises(ValueError, match='use mmengine.s AmpOptimWrapper'):
+        with wrapper.optim_context(torch.nn.Linear(2, 2, device='meta')):
+            pass
 
 
 @pytest.fixture(scope='module')

@@ -54,6 +54,11 @@ class CPUAmpOptimWrapper(OptimWrapper):
     @contextmanager
     def optim_context(self, model: nn.Module):
         module = model.module if is_model_wrapper(model) else model
+        devices = {p.device.type for p in module.parameters()}
+        if devices - {'cpu'}:
+            raise ValueError('CPUAmpOptimWrapper autocasts CPU ops only, but '
+                             f'the model has parameters on {sorted(devices)}: '
+                             'use mmengine\'s AmpOptimWrapper on GPUs')
         modules = dict(module.named_modules())
         handles = [
             modules[name].register_forward_hook(
