@@ -1,4 +1,6 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+import copy
+
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -145,3 +147,31 @@ def test_level_mismatch_names_both_keys():
             match='bbox_head.num_levels is 3 .* gave 4'
             ".*featmap_strides"):
         head(torch.randn(2, 4, 8, 3, 3))
+
+
+@pytest.mark.parametrize('norm', [None, 'BN', 'GN'])
+def test_grouped_conv1_equals_loop_over_levels(norm):
+    """The 4conv1fc head's per-level conv1 runs as one grouped convolution;
+    outputs, gradients and BN running statistics equal a loop over the
+    levels."""
+    norm_cfg = dict(
+        type=norm, num_groups=2) if norm == 'GN' else (dict(
+            type=norm) if norm else None)
+    head = small('AFPShared4Conv1FCBBoxHead', norm_cfg=norm_cfg).train()
+    assert head.shared_convs[0].grouped_conv
+    x = torch.randn(5, 4, 8, 3, 3)
+    runs = []
+    for grouped in (True, False):
+        model = copy.deepcopy(head)
+        model.shared_convs[0].grouped_conv = grouped
+        xr = x.clone().requires_grad_()
+        cls_score, bbox_pred = model(xr)
+        (cls_score.sum() + bbox_pred.square().sum()).backward()
+        runs.append((model, cls_score, xr.grad))
+    (grouped, out_g, x_grad_g), (loop, out_l, x_grad_l) = runs
+    torch.testing.assert_close(out_g, out_l)
+    torch.testing.assert_close(x_grad_g, x_grad_l)
+    for (name, p_g), p_l in zip(grouped.named_parameters(), loop.parameters()):
+        torch.testing.assert_close(p_g.grad, p_l.grad, msg=name)
+    for (name, b_g), b_l in zip(grouped.named_buffers(), loop.buffers()):
+        torch.testing.assert_close(b_g, b_l, msg=name)

@@ -354,40 +354,27 @@ def time_components(model, data, args) -> dict:
 
 
 def time_first_layers(head, x, args) -> dict:
-    """The per-level first layer (its conv / linear part) as a Python loop
-    over levels against one batched call: a grouped convolution over the
-    levels stacked along channels, or a batched matmul (``einsum``)."""
-    import torch.nn.functional as F
+    """The per-level first layer as a Python loop over levels against one
+    batched call: for conv layers the fusion's grouped convolution (each
+    level's norm and activation included on both sides), for linear layers
+    a batched matmul (``einsum``, the linear part only)."""
     fusion = next((m for m in head.modules()
                    if type(m).__name__ == 'AdaptiveFeatureFusion'), None)
     if fusion is None or fusion.fuse_first:
         return {}
-    layers = [
-        getattr(m, 'conv', None) or getattr(m, 'fc', None)
-        for m in fusion.layers
-    ]
-    num_rois, num_levels = x.shape[:2]
-    if isinstance(layers[0], torch.nn.Conv2d):
-        conv = layers[0]
-        weight = torch.cat([m.weight for m in layers])
-        bias = None if conv.bias is None else torch.cat(
-            [m.bias for m in layers])
-        flat = x.reshape(num_rois, -1, *x.shape[3:])
+    if fusion.grouped_conv:
 
         def loop():
-            return [m(lvl) for m, lvl in zip(layers, x.unbind(1))]
+            return [m(lvl) for m, lvl in zip(fusion.layers, x.unbind(1))]
 
         def batched():
-            return F.conv2d(
-                flat,
-                weight,
-                bias,
-                conv.stride,
-                conv.padding,
-                groups=num_levels)
+            return fusion.grouped_conv_outputs(x)
 
         kind = 'grouped conv2d'
     else:
+        layers = [getattr(m, 'fc', None) for m in fusion.layers]
+        if not all(isinstance(m, torch.nn.Linear) for m in layers):
+            return {}
         weight = torch.stack([m.weight for m in layers])  # (L, O, D)
         bias = 0 if layers[0].bias is None else torch.stack(
             [m.bias for m in layers])

@@ -70,7 +70,10 @@ class LevelShareCounter:
         self.counts = torch.zeros(n, n, dtype=torch.float64)
         self._groups = None
         self._level_outs = []
-        # the per-level outputs are caught as the fusion computes them
+        # the per-level outputs are caught as the fusion computes them, one
+        # layer at a time (the grouped convolution would bypass the hooks)
+        self._grouped_conv = fusion.grouped_conv
+        fusion.grouped_conv = False
         self._handles = [
             extractor.register_forward_hook(self._on_extract),
             fusion.register_forward_hook(self._on_fuse)
@@ -101,6 +104,7 @@ class LevelShareCounter:
     def remove(self):
         for h in self._handles:
             h.remove()
+        self.fusion.grouped_conv = self._grouped_conv
 
     def shares(self):
         """Row-normalized ``counts`` (each FPN level's RoIs sum to 1)."""
