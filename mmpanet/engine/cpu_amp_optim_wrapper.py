@@ -35,8 +35,8 @@ class CPUAmpOptimWrapper(OptimWrapper):
     and mmengine's ``AmpOptimWrapper`` (fp16, dynamic loss scale) on CUDA.
 
     Args:
-        fp32_outputs (Sequence[str]): names of submodules of the model
-            whose outputs are cast to fp32. Names the model lacks are
+        fp32_outputs (Sequence[str]): names of the model's direct
+            submodules whose outputs are cast to fp32. Names it lacks are
             skipped (a detector without an RPN head). Defaults to
             ``('rpn_head', )``.
         **kwargs: passed to ``OptimWrapper``.
@@ -54,16 +54,15 @@ class CPUAmpOptimWrapper(OptimWrapper):
     @contextmanager
     def optim_context(self, model: nn.Module):
         module = model.module if is_model_wrapper(model) else model
-        devices = {p.device.type for p in module.parameters()}
-        if devices - {'cpu'}:
+        device = next(module.parameters()).device
+        if device.type != 'cpu':
             raise ValueError('CPUAmpOptimWrapper autocasts CPU ops only, but '
-                             f'the model has parameters on {sorted(devices)}: '
-                             'use mmengine\'s AmpOptimWrapper on GPUs')
-        modules = dict(module.named_modules())
+                             f'the model is on {device}: use mmengine\'s '
+                             'AmpOptimWrapper on GPUs')
         handles = [
-            modules[name].register_forward_hook(
+            getattr(module, name).register_forward_hook(
                 lambda mod, args, out: _to_float(out))
-            for name in self.fp32_outputs if name in modules
+            for name in self.fp32_outputs if hasattr(module, name)
         ]
         try:
             with super().optim_context(model), torch.autocast(
