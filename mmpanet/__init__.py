@@ -1,11 +1,13 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 """PANet (Path Aggregation Network, CVPR 2018) for MMDetection 3.x.
 
-Importing the package registers every module in MMDetection's ``MODELS``
-registry, and the runner, hook and model wrapper of ``mmpanet.engine`` in
-MMEngine's registries; configs do it with
-``custom_imports = dict(imports=['mmpanet'])``.
+Importing the package registers, in MMDetection's registries (scope
+``mmdet``), the models and task modules of ``mmpanet.models``, the
+transforms of ``mmpanet.datasets`` and the runner, optimizer wrapper and
+model wrapper of ``mmpanet.engine``; configs do it with ``custom_imports =
+dict(imports=['mmpanet'])`` (``configs/_base_/panet_runtime.py``).
 """
+from .datasets import *  # noqa: F401,F403
 from .engine import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
 from .version import __version__

@@ -1,18 +1,15 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 import os
 import os.path as osp
-import sys
 
 import pytest
 import torch
+from mmdet.utils import register_all_modules
+
+import mmpanet  # noqa: F401  (registers the modules)
+from mmpanet.utils import allow_full_checkpoint_load
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from mmdet.utils import register_all_modules  # noqa: E402
-
-import mmpanet  # noqa: E402,F401  (registers the modules)
-from mmpanet.utils import allow_full_checkpoint_load  # noqa: E402
 
 register_all_modules(init_default_scope=True)
 allow_full_checkpoint_load()

@@ -5,18 +5,17 @@ import csv
 import json
 import os
 import os.path as osp
-import sys
 
 import pytest
 import torch
 from mmengine.config import Config
+from model_utils import build
+from tool_utils import ROOT, load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+from mmpanet.analysis.feature_level_share import LevelShareCounter
 
-import ablation_report  # noqa: E402
-import feature_level_share  # noqa: E402
-from model_utils import build  # noqa: E402
+ablation_report = load_tool('tools/analysis_tools/ablation_report.py')
+feature_level_share = load_tool('tools/analysis_tools/feature_level_share.py')
 
 FULL = 'panet_r50_pafpn-relu_rbl-mst-mbn-160k_coco'
 ROW8 = 'panet-bpa-afp-ff_r50_pafpn-relu_rbl-mst-mbn-160k_coco'
@@ -128,7 +127,7 @@ def test_level_share_counter_counts_the_argmax():
             return feats
 
     fusion = AdaptiveFeatureFusion(torch.nn.Identity(), 4, 'max')
-    counter = feature_level_share.LevelShareCounter(Extractor(), fusion)
+    counter = LevelShareCounter(Extractor(), fusion)
     x = torch.zeros(2, 4, 3)
     x[0, 2] = 1.0  # RoI 0 (FPN level 1): every element from level 3
     x[1, 0, :2] = 1.0  # RoI 1 (FPN level 4): 2 from level 1, 1 from ...
@@ -137,5 +136,5 @@ def test_level_share_counter_counts_the_argmax():
     assert counter.counts[0].tolist() == [0, 0, 3, 0]
     assert counter.counts[3].tolist() == [2, 1, 0, 0]
     with pytest.raises(ValueError, match='max fusion'):
-        feature_level_share.LevelShareCounter(
-            Extractor(), AdaptiveFeatureFusion(torch.nn.Identity(), 4, 'sum'))
+        LevelShareCounter(Extractor(),
+                          AdaptiveFeatureFusion(torch.nn.Identity(), 4, 'sum'))

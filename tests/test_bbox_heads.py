@@ -1,6 +1,4 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-import copy
-
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -128,7 +126,8 @@ def test_zero_rois():
 
 
 @pytest.mark.parametrize('kwargs,message', [
-    (dict(fusion='mean'), r"bbox_head.fusion must be one of \('max', 'sum'\)"),
+    (dict(fusion='mean'),
+     r"bbox_head.fusion must be one of \('max', 'sum', 'prod'\)"),
     (dict(fuse_after='fc2'),
      r"bbox_head.fuse_after must be one of \('fc1', 'roi_align'\)"),
     (dict(num_levels=0), 'bbox_head.num_levels must be a positive int'),
@@ -158,12 +157,15 @@ def test_grouped_conv1_equals_loop_over_levels(norm):
         type=norm, num_groups=2) if norm == 'GN' else (dict(
             type=norm) if norm else None)
     head = small('AFPShared4Conv1FCBBoxHead', norm_cfg=norm_cfg).train()
-    assert head.shared_convs[0].grouped_conv
+    looped = small(
+        'AFPShared4Conv1FCBBoxHead', norm_cfg=norm_cfg,
+        grouped_conv=False).train()
+    looped.load_state_dict(head.state_dict())
+    assert head.shared_convs[0].layers.grouped_conv
+    assert not looped.shared_convs[0].layers.grouped_conv
     x = torch.randn(5, 4, 8, 3, 3)
     runs = []
-    for grouped in (True, False):
-        model = copy.deepcopy(head)
-        model.shared_convs[0].grouped_conv = grouped
+    for model in (head, looped):
         xr = x.clone().requires_grad_()
         cls_score, bbox_pred = model(xr)
         (cls_score.sum() + bbox_pred.square().sum()).backward()
@@ -175,3 +177,53 @@ def test_grouped_conv1_equals_loop_over_levels(norm):
         torch.testing.assert_close(p_g.grad, p_l.grad, msg=name)
     for (name, b_g), b_l in zip(grouped.named_buffers(), loop.buffers()):
         torch.testing.assert_close(b_g, b_l, msg=name)
+
+
+def test_normed_2fc_head_is_mmdets_2fc_head_with_norms_on_its_fcs():
+    """Table 3 row 4's head: without a norm it computes what mmdet's
+    Shared2FCBBoxHead computes; with one, a norm follows each fc."""
+    cfg = dict(
+        in_channels=8, fc_out_channels=16, roi_feat_size=3, num_classes=3)
+    ours = build('NormedShared2FCBBoxHead', **cfg).eval()
+    mmdet = build('Shared2FCBBoxHead', **cfg).eval()
+    mmdet.load_state_dict({
+        k.replace('.fc.', '.'): v
+        for k, v in ours.state_dict().items()
+    })
+    x = torch.randn(5, 8, 3, 3)
+    for a, b in zip(ours(x), mmdet(x)):
+        torch.testing.assert_close(a, b)
+
+    normed = build('NormedShared2FCBBoxHead', norm_cfg=dict(type='BN'), **cfg)
+    assert [fc.with_norm for fc in normed.shared_fcs] == [True, True]
+    assert all(fc.fc.bias is None for fc in normed.shared_fcs)  # 'auto'
+    with_bias = build(
+        'NormedShared2FCBBoxHead',
+        norm_cfg=dict(type='GN', num_groups=4),
+        fc_bias=True,
+        **cfg)
+    assert all(fc.fc.bias is not None for fc in with_bias.shared_fcs)
+    no_fc_norm = build(
+        'NormedShared2FCBBoxHead',
+        norm_cfg=dict(type='BN'),
+        norm_fcs=False,
+        **cfg)
+    assert not any(fc.with_norm for fc in no_fc_norm.shared_fcs)
+
+
+def test_per_level_stage_is_a_module_whose_output_is_the_levels():
+    """The per-level stage's forward returns one tensor per level (what a
+    forward hook sees), and the head fuses them."""
+    head = small('AFPShared4Conv1FCBBoxHead').eval()
+    stage = head.shared_convs[0].layers
+    seen = []
+    handle = stage.register_forward_hook(lambda m, a, out: seen.append(out))
+    x = torch.randn(5, 4, 8, 3, 3)
+    fused = head.shared_convs[0](x)
+    handle.remove()
+    (levels, ) = seen
+    assert len(levels) == 4 and levels[0].shape == (5, 8, 3, 3)
+    torch.testing.assert_close(fused, torch.stack(levels).amax(0))
+    expected = [layer(x[:, i]) for i, layer in enumerate(stage)]
+    for got, want in zip(levels, expected):
+        torch.testing.assert_close(got, want)

@@ -2,14 +2,13 @@
 """tools/analysis_tools/benchmark.py on two tiny configs."""
 import json
 import os.path as osp
-import sys
 
 import pytest
+from tool_utils import ROOT, load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+from mmpanet.analysis.benchmark import Settings, measure_memory, proc_status_mb
 
-import benchmark  # noqa: E402
+benchmark = load_tool('tools/analysis_tools/benchmark.py')
 
 SHAPES = osp.join(ROOT, 'configs', 'shapes')
 CONFIGS = [
@@ -40,7 +39,8 @@ def test_benchmark_two_configs(tmp_path):
     assert any('RoIAlign' in op for op in panet['flops_not_counted'])
     comp = panet['components']
     assert comp['afp_extractor_ms'] > 0 and comp['plain_roi_align_ms'] > 0
-    assert comp['first_layer_loop_ms'] > 0
+    assert comp['ratio'] == pytest.approx(comp['afp_extractor_ms'] /
+                                          comp['plain_roi_align_ms'])
     assert 'components' not in base or not base['components']
     for r in (base, panet):  # top 3 operators, largest first
         prof = r['predict_profile']
@@ -63,9 +63,8 @@ def test_memory_probe_does_not_inherit_parent_peak():
     ``ru_maxrss`` would carry over through fork and exec)."""
     import torch
     ballast = torch.ones(2**29)  # 2 GiB, touched
-    parent_mb = benchmark.proc_status_mb('VmRSS')
-    args = benchmark.parse_args(CONFIGS + ['--img-size', '96', '128'])
-    probe = benchmark.measure_memory(CONFIGS[1], args)
+    parent_mb = proc_status_mb('VmRSS')
+    probe = measure_memory(CONFIGS[1], Settings(img_size=(96, 128)))
     assert ballast.sum() > 0
     assert probe['rss_model_built_mb'] < probe['rss_peak_mb']
     assert probe['rss_peak_mb'] < parent_mb - 1024

@@ -7,9 +7,11 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
-from model_utils import TWO_SIZES, batch, build, run_loss_and_predict
+from model_utils import TWO_SIZES, build, run_loss_and_predict
 
-from mmpanet.utils.paper_tables import P4, R4, RD, T3
+from mmpanet.testing import make_batch
+from mmpanet.utils.paper_tables import (OTHER_CONFIGS, RELEASED, ROWS, T3,
+                                        config_names)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PANET_DIR = osp.join(ROOT, 'configs', 'panet')
@@ -43,11 +45,11 @@ MASK_BRANCH = ('model.type', 'model.roi_head.mask_roi_extractor',
                'model.roi_head.mask_head', 'val_evaluator',
                'test_evaluator') + PIPELINES + SCHEDULE
 
-R, P = R4, P4  # name suffixes without / with the BPA neck
 # Table 3's rows and detection-only twins, as the report tool knows them
 ROW = {int(r.key[3:]): r.config for r in T3.rows}
 TWIN = {int(r.key[3:]): r.det_config for r in T3.rows if r.det_config}
-CITY = '_r50_{}_rbl{}-24k_cityscapes'
+OTHER = {c.config.split('_')[1]: c.config for c in OTHER_CONFIGS}
+AUTHORS_MASK, AUTHORS_DET, AUTHORS_DET_2FC = (m.config for m in RELEASED)
 
 # (config, parent, the components in which they must differ, and nothing
 # else)
@@ -73,27 +75,29 @@ LINEAGE = [
     *[(TWIN[i], ROW[i], MASK_BRANCH) for i in (1, 2, 3, 4, 5, 6, 7)],
     (TWIN[9], ROW[9], MASK_BRANCH),
     # Table 4 (parent: row 6 and its twin)
-    ('panet-afp-fu-roialign' + R, ROW[6], ('model.roi_head.bbox_head',
-                                           'model.roi_head.mask_head')),
-    ('panet-afp-sum' + R, ROW[6], ('model.roi_head.bbox_head',
-                                   'model.roi_head.mask_head')),
-    ('panet-det-afp-fu-roialign' + RD, TWIN[6], HHD),
-    ('panet-det-afp-sum' + RD, TWIN[6], HHD),
+    (ROWS['T4.fu'].config, ROW[6], ('model.roi_head.bbox_head',
+                                    'model.roi_head.mask_head')),
+    (ROWS['T4.sum'].config, ROW[6], ('model.roi_head.bbox_head',
+                                     'model.roi_head.mask_head')),
+    (ROWS['T4.fu'].det_config, TWIN[6], HHD),
+    (ROWS['T4.sum'].det_config, TWIN[6], HHD),
     # Table 5 (parent: row 8 = conv3, sum)
-    *[(f'panet-bpa-afp-ff-{v}' + P, ROW[8], FF)
+    *[(ROWS[f'T5.{v}'].config, ROW[8], FF)
       for v in ('conv2', 'conv4', 'max', 'prod')],
     # Table 9 (Cityscapes)
-    ('mask-rcnn' + CITY.format('fpn', '-mbn'),
-     'mask-rcnn' + CITY.format('fpn', ''), MBN),
-    ('panet' + CITY.format('pafpn-relu', '-mbn'),
-     'mask-rcnn' + CITY.format('fpn', '-mbn'), BPA + AFP),
+    (ROWS['T9.2'].config, ROWS['T9.1'].config, MBN),
+    (ROWS['T9.3'].config, ROWS['T9.2'].config, BPA + AFP),
     # authors' code, backbones (parent: full PANet)
-    ('panet_r50_pafpn-gn_ms-180k_coco', ROW[9],
-     ('model.backbone', 'model.neck') + AFP + PIPELINES + SCHEDULE),
-    ('panet_r101' + P[4:], ROW[9], ('model.backbone', )),
-    ('panet_x101-64x4d' + P[4:], ROW[9], ('model.backbone', )),
-    ('panet_swin-t-p4-w7' + P[4:], ROW[9], ('model.backbone', 'model.neck',
-                                            'optim_wrapper')),
+    (AUTHORS_MASK, ROW[9],
+     ('model.data_preprocessor', 'model.backbone', 'model.neck',
+      'model.rpn_head', 'model.roi_head.type', 'model.train_cfg',
+      'model.test_cfg') + AFP + PIPELINES + SCHEDULE),
+    (AUTHORS_DET, AUTHORS_MASK, MASK_BRANCH),
+    (AUTHORS_DET_2FC, AUTHORS_DET, ('model.roi_head.bbox_head', )),
+    (OTHER['r101'], ROW[9], ('model.backbone', )),
+    (OTHER['x101-64x4d'], ROW[9], ('model.backbone', )),
+    (OTHER['swin-t-p4-w7'], ROW[9], ('model.backbone', 'model.neck',
+                                     'optim_wrapper')),
 ]
 
 
@@ -139,17 +143,27 @@ def test_row_differs_from_parent_in_its_components_only(
     assert not unchanged, f'{child} does not change {unchanged}'
 
 
-def test_every_panet_config_is_in_the_lineage():
-    named = {c for c, _, _ in LINEAGE} | {p for _, p, _ in LINEAGE}
-    files = {
+def panet_config_files():
+    return {
         osp.basename(p)[:-3]
         for p in glob.glob(osp.join(PANET_DIR, '*.py'))
     }
-    assert files == named
+
+
+def test_every_panet_config_is_in_the_lineage():
+    named = {c for c, _, _ in LINEAGE} | {p for _, p, _ in LINEAGE}
+    assert panet_config_files() == named
+
+
+def test_the_tables_name_every_config_once():
+    """paper_tables is the one list of configs/panet."""
+    names = config_names()
+    assert len(names) == len(set(names))
+    assert set(names) == panet_config_files()
 
 
 def test_cityscapes_panet_is_the_coco_panet_model():
-    city = load('panet' + CITY.format('pafpn-relu', '-mbn')).model
+    city = load(ROWS['T9.3'].config).model
     coco = load(ROW[9]).model
     diff = {p for p in differing_paths(dict(model=city), dict(model=coco))}
     assert diff == {
@@ -177,7 +191,7 @@ def test_paper_settings_of_the_rows():
     assert full.backbone.norm_cfg.type == 'SyncBN'
     assert full.neck.bottom_up_norm_cfg.type == 'SyncBN'
     assert full.roi_head.mask_head.ff_after == 'conv3'
-    city = load('mask-rcnn' + CITY.format('fpn', ''))
+    city = load(ROWS['T9.1'].config)
     for cfg in (load(ROW[1]), load(ROW[9]), city):  # spec: 2x2 samples
         for key in ('bbox_roi_extractor', 'mask_roi_extractor'):
             roi_layer = cfg.model.roi_head[key].roi_layer
@@ -209,5 +223,5 @@ def shrink(cfg):
 def test_every_config_builds_and_runs(path):
     cfg = Config.fromfile(path)
     model = build(shrink(cfg), init_weights=False)  # no downloads
-    losses = run_loss_and_predict(model, batch(TWO_SIZES))
+    losses = run_loss_and_predict(model, make_batch(TWO_SIZES))
     assert ('loss_mask' in losses) == model.roi_head.with_mask

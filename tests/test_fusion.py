@@ -36,3 +36,47 @@ def test_fuse_rejects_unknown_op_and_empty_input():
         fuse([torch.zeros(1)], 'mean')
     with pytest.raises(ValueError, match='at least one'):
         fuse([], 'max')
+
+
+def test_a_new_table_entry_works_in_afp_and_ff(monkeypatch):
+    """Adding an op is one entry in FUSION_OPS: validation, the AFP heads
+    and the FF mask head take it with no other edit."""
+    from mmdet.registry import MODELS
+
+    from mmpanet.models.layers import FUSION_OPS
+    monkeypatch.setitem(FUSION_OPS, 'min', torch.minimum)
+    torch.manual_seed(0)
+    x = torch.randn(5, 4, 8, 6, 6)
+
+    box = MODELS.build(
+        dict(
+            type='AFPShared2FCBBoxHead',
+            in_channels=8,
+            fc_out_channels=16,
+            roi_feat_size=6,
+            num_classes=3,
+            fusion='min')).eval()
+    fc1 = box.shared_fcs[0].layers
+    levels = [layer(x[:, i]) for i, layer in enumerate(fc1)]
+    fused = torch.stack(levels).amin(0)
+    torch.testing.assert_close(box(x)[0], box.fc_cls(box.shared_fcs[1](fused)))
+
+    mask = MODELS.build(
+        dict(
+            type='FCFusionMaskHead',
+            in_channels=8,
+            conv_out_channels=8,
+            roi_feat_size=6,
+            num_classes=3,
+            fusion='min',
+            ff_fusion='min')).eval()
+    conv1 = mask.convs[0].layers
+    h = torch.stack([layer(x[:, i]) for i, layer in enumerate(conv1)]).amin(0)
+    h = mask.convs[1](h)
+    h = mask.convs[2](h)
+    ff = mask.ff_fc(mask.ff_convs(h)).view(-1, 1, 12, 12)
+    logits = mask.conv_logits(mask.relu(mask.upsample(mask.convs[3](h))))
+    torch.testing.assert_close(mask(x), torch.minimum(logits, ff))
+
+    with pytest.raises(ValueError, match=r"\('max', 'sum', 'prod', 'min'\)"):
+        fuse([x], 'mean')

@@ -111,7 +111,8 @@ def test_zero_rois_and_gn():
     (dict(ff_after='conv5'), r"mask_head.ff_after must be one of \('conv1', "
      r"'conv2', 'conv3', 'conv4'\), got 'conv5'"),
     (dict(ff_fusion='mean'), 'mask_head.ff_fusion must be one of'),
-    (dict(fusion='prod'), r"mask_head.fusion must be one of \('max', 'sum'\)"),
+    (dict(fusion='mean'),
+     r"mask_head.fusion must be one of \('max', 'sum', 'prod'\)"),
     (dict(fuse_after='conv2'), 'mask_head.fuse_after must be one of'),
     (dict(num_levels=-1), 'mask_head.num_levels must be a positive int'),
     (dict(upsample_cfg=dict(type='carafe', scale_factor=2)),

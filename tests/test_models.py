@@ -7,7 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.structures import InstanceData
-from model_utils import TWO_SIZES, batch, build, run_loss_and_predict
+from model_utils import TWO_SIZES, build, run_loss_and_predict
+
+from mmpanet.testing import make_batch
 
 SHAPES = 'configs/shapes/'
 PANET = SHAPES + 'panet_r18-w32_pafpn-relu_1100i_shapes.py'
@@ -25,7 +27,7 @@ def panet(request):
 
 
 def test_full_panet_loss_and_predict(panet):
-    losses = run_loss_and_predict(panet, batch(TWO_SIZES))
+    losses = run_loss_and_predict(panet, make_batch(TWO_SIZES))
     assert {'loss_mask', 'loss_cls', 'loss_bbox',
             'loss_rpn_cls'} <= set(losses)
     # every parameter of the PANet modules took part in the backward pass
@@ -38,9 +40,9 @@ def test_full_panet_loss_and_predict(panet):
 
 
 def test_image_without_ground_truth(panet):
-    data = batch([(64, 64, [], []), TWO_SIZES[0]])
+    data = make_batch([(64, 64, [], []), TWO_SIZES[0]])
     run_loss_and_predict(panet, data)
-    only_empty = batch([(64, 64, [], [])])
+    only_empty = make_batch([(64, 64, [], [])])
     panet.train()
     losses = panet(**panet.data_preprocessor(only_empty, True), mode='loss')
     total, _ = panet.parse_losses(losses)
@@ -48,7 +50,7 @@ def test_image_without_ground_truth(panet):
 
 
 def test_zero_proposals_at_test_time(panet):
-    data = batch([TWO_SIZES[0]])
+    data = make_batch([TWO_SIZES[0]])
     panet.eval()
     old = copy.deepcopy(panet.test_cfg)
     panet.roi_head.test_cfg.score_thr = 1.1  # nothing survives
@@ -70,7 +72,7 @@ def test_zero_proposals_at_test_time(panet):
 
 def test_zero_rois_at_train_time(panet):
     """No proposals and no GT: the RoI head gets no RoIs at all."""
-    data = batch([(64, 64, [], [])])
+    data = make_batch([(64, 64, [], [])])
     panet.train()
     processed = panet.data_preprocessor(data, True)
     feats = panet.extract_feat(processed['inputs'])
@@ -92,7 +94,7 @@ def test_shared_roi_extractor_path(request):
     cfg.train_cfg.rcnn.mask_size = 14
     model = build(cfg)
     assert model.roi_head.share_roi_extractor
-    run_loss_and_predict(model, batch(TWO_SIZES))
+    run_loss_and_predict(model, make_batch(TWO_SIZES))
 
 
 @pytest.mark.parametrize('swap',
@@ -107,11 +109,11 @@ def test_neck_swaps(request, swap):
         cfg.neck.type = 'PAFPN'
     model = build(cfg)
     assert type(model.neck).__name__ == cfg.neck.type
-    run_loss_and_predict(model, batch(TWO_SIZES))
+    run_loss_and_predict(model, make_batch(TWO_SIZES))
 
 
 def test_ff_head_with_plain_extractor(request):
     """FF alone (AFP off): single-level extractor + FCFusionMaskHead."""
     cfg = model_cfg(str(request.config.rootpath), MASK_RCNN)
     cfg.roi_head.mask_head.update(type='FCFusionMaskHead', num_levels=1)
-    run_loss_and_predict(build(cfg), batch(TWO_SIZES))
+    run_loss_and_predict(build(cfg), make_batch(TWO_SIZES))

@@ -10,9 +10,10 @@ import sys
 
 import pytest
 import torch
-from model_utils import (TWO_SIZES, batch, build, make_sample,
-                         run_loss_and_predict)
+from model_utils import TWO_SIZES, build, run_loss_and_predict
 from test_tools import CONFIG, FAST, iters, run, train_losses
+
+from mmpanet.testing import make_batch, make_sample
 
 CRASH_HOOK = '''
 import os
@@ -36,7 +37,7 @@ class CrashAtIterHook(Hook):
 '''
 PANET = 'configs/panet/panet_r50_pafpn-relu_rbl-mst-mbn-160k_coco.py'
 # one dataloader worker: augmentation draws from the worker's own seeded
-# random stream (see RandomStateHook)
+# random stream (see PANetRunner)
 WORKER = [
     'train_dataloader.num_workers=1',
     'train_dataloader.persistent_workers=True'
@@ -88,7 +89,8 @@ def test_crash_then_exact_resume(workspace, root):
         last = f.read().strip()
     assert last.endswith('iter_2.pth')
     ckpt = torch.load(last, map_location='cpu', weights_only=False)
-    assert ckpt['meta']['iter'] == 2 and 'random_states' in ckpt
+    assert ckpt['meta']['iter'] == 2
+    assert 'random_states' in ckpt['message_hub']['runtime_info']
     assert not [f for f in os.listdir(crashed) if f.endswith('.tmp')]
 
     # resume (latest checkpoint of the work dir) with the plain config
@@ -123,6 +125,7 @@ def test_checkpoint_save_is_atomic(tmp_path, monkeypatch):
     """A save that dies half-way leaves no file under the checkpoint's name
     and the previous checkpoint untouched."""
     import mmengine.runner.runner as runner_module
+    from mmengine.logging import MessageHub
 
     from mmpanet.engine import PANetRunner
 
@@ -137,6 +140,7 @@ def test_checkpoint_save_is_atomic(tmp_path, monkeypatch):
     good = tmp_path / 'iter_2.pth'
     good.write_bytes(b'previous checkpoint')
     runner = PANetRunner.__new__(PANetRunner)
+    runner.message_hub = MessageHub('atomic-save-test')
     monkeypatch.setattr(
         runner_module.Runner, 'save_checkpoint',
         lambda self, out_dir, filename, *a, **k: half_write(
@@ -185,7 +189,8 @@ def test_two_process_distributed_training_with_syncbn(workspace, root):
     assert ckpts == ['iter_2.pth']
     ckpt = torch.load(
         osp.join(wd, 'iter_2.pth'), map_location='cpu', weights_only=False)
-    assert len(ckpt['random_states']) == 2  # one per process
+    states = ckpt['message_hub']['runtime_info']['random_states']
+    assert len(states) == 2  # one per process
     assert sorted(train_losses(wd)) == [1, 2]
 
 
@@ -234,7 +239,7 @@ def test_cpu_amp_trains_full_panet_in_bf16(root):
                              'roi_head.bbox_roi_extractor',
                              'roi_head.bbox_head', 'roi_head.mask_head')
             ]
-            data = model.data_preprocessor(batch(TWO_SIZES), True)
+            data = model.data_preprocessor(make_batch(TWO_SIZES), True)
             losses = model(**data, mode='loss')
         for handle in handles:
             handle.remove()
@@ -288,8 +293,9 @@ def panet(request):
 def test_odd_image_sizes(panet, spec):
     # trained in a batch with a normal image (BN cannot train on a single
     # 1x1 map); predicted alone
-    run_loss_and_predict(panet, batch([spec, (64, 64, [[4, 4, 40, 30]], [0])]))
-    run_loss_and_predict(panet, batch([spec]), train=False)
+    run_loss_and_predict(panet,
+                         make_batch([spec, (64, 64, [[4, 4, 40, 30]], [0])]))
+    run_loss_and_predict(panet, make_batch([spec]), train=False)
 
 
 def test_empty_ground_truth_mask(panet):
@@ -348,6 +354,7 @@ def test_level_mismatch_in_a_config_names_both_keys(request):
     cfg.model.roi_head.bbox_roi_extractor.featmap_strides = [4, 8, 16]
     model = build(cfg.model)
     with pytest.raises(ValueError) as e:
-        run_loss_and_predict(model, batch([(64, 96, [[4, 4, 40, 30]], [1])]))
+        run_loss_and_predict(model,
+                             make_batch([(64, 96, [[4, 4, 40, 30]], [1])]))
     assert 'bbox_head.num_levels' in str(e.value)
     assert 'featmap_strides' in str(e.value)

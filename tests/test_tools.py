@@ -42,6 +42,14 @@ def run(cmd, cwd):
     return proc.stdout + proc.stderr
 
 
+def last_log(work_dir):
+    """The runner's text log, relative to ``work_dir``."""
+    logs = sorted(
+        osp.relpath(osp.join(dp, f), work_dir)
+        for dp, _, fs in os.walk(work_dir) for f in fs if f.endswith('.log'))
+    return logs[-1]
+
+
 def train_losses(work_dir):
     """Per-iteration losses from the json log mmengine writes."""
     logs = [
@@ -68,6 +76,13 @@ def test_train_and_test(workspace, root):
     assert osp.isfile(osp.join(wd, 'iter_4.pth'))
     full = train_losses(wd)
     assert sorted(full) == [1, 2, 3, 4]
+    # the config dumped into the work dir states the engine that ran
+    from mmengine.config import Config
+    dumped = Config.fromfile(osp.join(wd, osp.basename(CONFIG)))
+    assert dumped.runner_type == 'PANetRunner'
+    assert dumped.model_wrapper_cfg.type == \
+        'mmdet.DeviceAwareDistributedDataParallel'
+    assert 'PANetRunner' in open(osp.join(wd, last_log(wd))).read()
 
     # test a local checkpoint: COCO metrics come out
     out = run([

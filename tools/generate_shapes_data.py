@@ -4,12 +4,9 @@
     python tools/generate_shapes_data.py [--out data/shapes] [--seed 0]
 """
 import argparse
-import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmpanet.datasets import generate_shapes_dataset  # noqa: E402
+from mmpanet.datasets import generate_shapes_dataset
 
 
 def main(argv=None):

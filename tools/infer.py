@@ -11,12 +11,9 @@ masks), through mmdet's ``DetInferencer``.
 import argparse
 import os.path as osp
 import sys
+from collections import Counter
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from mmpanet.utils import allow_full_checkpoint_load  # noqa: E402
+from mmpanet.utils import allow_full_checkpoint_load
 
 allow_full_checkpoint_load()
 
@@ -50,12 +47,20 @@ def main(argv=None):
 
     inferencer = DetInferencer(
         model=args.config, weights=args.checkpoint, device=args.device)
-    inferencer(
+    results = inferencer(
         args.inputs,
         out_dir=args.out_dir,
         pred_score_thr=args.score_thr,
         batch_size=args.batch_size,
         no_save_pred=False)
+    classes = inferencer.model.dataset_meta['classes']
+    found = Counter(classes[label] for pred in results['predictions']
+                    for label, score in zip(pred['labels'], pred['scores'])
+                    if score >= args.score_thr)
+    print(f'{len(results["predictions"])} image(s); detections scoring at '
+          f'least {args.score_thr}: ' +
+          (', '.join(f'{name} x{n}'
+                     for name, n in found.most_common()) or 'none'))
     print(f'results written to {args.out_dir}/vis and {args.out_dir}/preds')
 
 

@@ -7,10 +7,8 @@
 import argparse
 import json
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmpanet.utils import allow_full_checkpoint_load  # noqa: E402
+from mmpanet.utils import allow_full_checkpoint_load
 
 allow_full_checkpoint_load()
 

@@ -7,5 +7,4 @@ model = dict(
     backbone=dict(frozen_stages=-1, norm_cfg=norm_cfg, norm_eval=False),
     neck=dict(norm_cfg=norm_cfg),
     roi_head=dict(
-        bbox_head=dict(
-            type='AFPShared2FCBBoxHead', num_levels=1, norm_cfg=norm_cfg)))
+        bbox_head=dict(type='NormedShared2FCBBoxHead', norm_cfg=norm_cfg)))

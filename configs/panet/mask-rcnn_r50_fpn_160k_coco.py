@@ -4,8 +4,10 @@
 # up to 160k; RoIAlign with 2x2 samples per bin (Detectron's Mask R-CNN and
 # PANet; mmdet's base samples adaptively, more points the larger the RoI).
 # Every other row of Tables 3-5 descends from this file.
-_base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
-custom_imports = dict(imports=['mmpanet'], allow_failed_imports=False)
+_base_ = [
+    'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+    '../_base_/panet_runtime.py'
+]
 
 model = dict(
     roi_head=dict(

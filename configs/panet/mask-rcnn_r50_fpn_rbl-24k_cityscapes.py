@@ -6,9 +6,8 @@
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     'mmdet::_base_/datasets/cityscapes_instance.py',
-    'mmdet::_base_/default_runtime.py'
+    'mmdet::_base_/default_runtime.py', '../_base_/panet_runtime.py'
 ]
-custom_imports = dict(imports=['mmpanet'], allow_failed_imports=False)
 
 num_classes = 8
 roi_layer = dict(sampling_ratio=2)  # as on COCO (Table 3 row 1)

@@ -7,7 +7,8 @@ model = dict(
     roi_head=dict(
         bbox_roi_extractor=dict(
             type='AllLevelRoIExtractor', featmap_strides=levels),
-        bbox_head=dict(num_levels=len(levels), fusion='max'),
+        bbox_head=dict(
+            type='AFPShared2FCBBoxHead', num_levels=len(levels), fusion='max'),
         mask_roi_extractor=dict(
             type='AllLevelRoIExtractor', featmap_strides=levels),
         mask_head=dict(

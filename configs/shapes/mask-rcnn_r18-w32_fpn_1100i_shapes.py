@@ -2,7 +2,7 @@
 # (tools/generate_shapes_data.py). A narrow ResNet-18 trained from scratch,
 # sized so training + evaluation fit a 2-core CPU in minutes.
 # The PANet config beside it changes only the neck and the RoI head modules.
-custom_imports = dict(imports=['mmpanet'], allow_failed_imports=False)
+_base_ = '../_base_/panet_runtime.py'
 
 data_root = 'data/shapes/'
 classes = ('circle', 'rectangle', 'triangle', 'star')

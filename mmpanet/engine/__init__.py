@@ -1,10 +1,8 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .cpu_ddp import DeviceAwareDistributedDataParallel
-from .random_state_hook import RandomStateHook
 from .runner import PANetRunner
 
 __all__ = [
-    'CPUAmpOptimWrapper', 'DeviceAwareDistributedDataParallel',
-    'RandomStateHook', 'PANetRunner'
+    'CPUAmpOptimWrapper', 'DeviceAwareDistributedDataParallel', 'PANetRunner'
 ]

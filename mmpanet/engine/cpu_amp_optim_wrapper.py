@@ -4,20 +4,18 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
+from mmdet.registry import OPTIM_WRAPPERS
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
-from mmengine.registry import OPTIM_WRAPPERS
+from mmengine.runner import autocast
+from mmengine.utils import apply_to
 
 
 def _to_float(outputs):
     """``outputs`` with every floating-point tensor cast to fp32."""
-    if isinstance(outputs, torch.Tensor):
-        return outputs.float() if outputs.is_floating_point() else outputs
-    if isinstance(outputs, (list, tuple)):
-        return type(outputs)(_to_float(o) for o in outputs)
-    if isinstance(outputs, dict):
-        return {k: _to_float(v) for k, v in outputs.items()}
-    return outputs
+    return apply_to(outputs,
+                    lambda x: torch.is_tensor(x) and x.is_floating_point(),
+                    lambda x: x.float())
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -65,8 +63,8 @@ class CPUAmpOptimWrapper(OptimWrapper):
             for name in self.fp32_outputs if hasattr(module, name)
         ]
         try:
-            with super().optim_context(model), torch.autocast(
-                    'cpu', dtype=torch.bfloat16):
+            with super().optim_context(model), autocast(
+                    device_type='cpu', dtype=torch.bfloat16):
                 yield
         finally:
             for handle in handles:

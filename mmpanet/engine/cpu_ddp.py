@@ -1,8 +1,8 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 import torch.nn as nn
+from mmdet.registry import MODEL_WRAPPERS
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel
-from mmengine.registry import MODEL_WRAPPERS
 
 from mmpanet.models.layers import CPUSyncBatchNorm
 
@@ -17,6 +17,11 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
     ``CPUSyncBatchNorm``, which synchronizes the batch statistics over the
     process group itself. On GPUs it is ``MMDistributedDataParallel``
     unchanged (torch's ``SyncBatchNorm`` synchronizes).
+
+    Registered in mmdet's scope; configs name it with the scope,
+    ``'mmdet.DeviceAwareDistributedDataParallel'`` (in
+    ``configs/_base_/panet_runtime.py``), because mmengine's
+    ``Runner.wrap_model`` looks the type up in mmengine's root registry.
     """
 
     def __init__(self, module: nn.Module, **kwargs) -> None:

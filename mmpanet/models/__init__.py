@@ -1,12 +1,20 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-from .layers import AdaptiveFeatureFusion, FCModule, fuse
+from .dense_heads import DetectronRPNHead
+from .layers import (FUSION_OPS, AdaptiveFeatureFusion, FCModule,
+                     PerLevelLayers, fuse)
 from .necks import PathAggregationFPN
 from .roi_heads import (AFPConvFCBBoxHead, AFPFCNMaskHead,
                         AFPShared2FCBBoxHead, AFPShared4Conv1FCBBoxHead,
-                        AllLevelRoIExtractor, FCFusionMaskHead)
+                        AllLevelRoIExtractor, DetectronRoIHead,
+                        FCFusionMaskHead, NormedConvFCBBoxHead,
+                        NormedShared2FCBBoxHead)
+from .task_modules import DetectronAnchorGenerator, DetectronDeltaXYWHBBoxCoder
 
 __all__ = [
-    'AdaptiveFeatureFusion', 'FCModule', 'fuse', 'PathAggregationFPN',
-    'AllLevelRoIExtractor', 'AFPConvFCBBoxHead', 'AFPShared2FCBBoxHead',
-    'AFPShared4Conv1FCBBoxHead', 'AFPFCNMaskHead', 'FCFusionMaskHead'
+    'FUSION_OPS', 'AdaptiveFeatureFusion', 'FCModule', 'PerLevelLayers',
+    'fuse', 'PathAggregationFPN', 'AllLevelRoIExtractor', 'AFPConvFCBBoxHead',
+    'AFPShared2FCBBoxHead', 'AFPShared4Conv1FCBBoxHead',
+    'NormedConvFCBBoxHead', 'NormedShared2FCBBoxHead', 'AFPFCNMaskHead',
+    'FCFusionMaskHead', 'DetectronRoIHead', 'DetectronRPNHead',
+    'DetectronAnchorGenerator', 'DetectronDeltaXYWHBBoxCoder'
 ]

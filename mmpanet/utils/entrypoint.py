@@ -7,8 +7,8 @@ import json
 import os
 import os.path as osp
 
+from mmdet.registry import RUNNERS
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 
@@ -76,14 +76,11 @@ def close_process_group() -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The config's ``runner_type`` if it names one, else
-    :class:`mmpanet.engine.PANetRunner` (atomic checkpoints, random states
-    in checkpoints, CPU-capable distributed wrapper)."""
+    """The runner the config's ``runner_type`` names (mmpanet's configs:
+    ``PANetRunner``, see ``configs/_base_/panet_runtime.py``), else
+    mmengine's ``Runner``; looked up in mmdet's scope."""
     init_cpu_process_group(cfg)
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    from mmpanet.engine import PANetRunner
-    return PANetRunner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
 
 
 def annotation_files(cfg: Config) -> list:

@@ -1,6 +1,13 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-"""The paper's ablation tables (COCO val-2017, R-50; Cityscapes val) and the
-config that reproduces each row.
+"""The one source of truth for the configs of ``configs/panet``: the paper's
+ablation tables (COCO val-2017, R-50; Cityscapes val) with the config that
+reproduces each row, the other configs (authors' code, other backbones), and
+the authors' released models.
+
+Every config name is spelled out here once. ``configs/panet/metafile.yml``
+and the tables of ``configs/panet/README.md`` are generated from this module
+(``python tools/misc/update_model_zoo.py``), and tests check that the files,
+the config folder and the lineage of the rows agree with it.
 
 Each row names its parent (the row it states a delta over), its mask config
 (``config``) and, where the table has box AP of a detector trained without
@@ -42,96 +49,177 @@ class Table:
     title: str
     columns: List[str]
     rows: List[Row] = field(default_factory=list)
+    dataset: str = 'COCO'
+
+
+@dataclass
+class OtherConfig:
+    """A config that is not a table row: what it is and what it reproduces.
+    """
+    config: str
+    description: str
+    dataset: str = 'COCO'
+    task: str = 'Instance Segmentation'
+
+
+@dataclass
+class ReleasedModel:
+    """One of the authors' released checkpoints (ShuLiu1993/PANet README),
+    converted by ``tools/model_converters/panet_authors_to_mmdet.py``:
+    its box head ('4conv1fc' or '2fc'), whether it has the mask branch, the
+    config it loads into, and the authors' own COCO val2017 numbers."""
+    name: str
+    config: str
+    box_head: str
+    with_mask: bool
+    authors_config: str
+    download: str
+    authors_box_ap: float
+    authors_mask_ap: Optional[float] = None
+
+    @property
+    def task(self) -> str:
+        return 'Instance Segmentation' if self.with_mask else \
+            'Object Detection'
 
 
 def _row(key, setting, config, numbers, columns, parent=None, det=None):
     return Row(key, setting, config, dict(zip(columns, numbers)), parent, det)
 
 
-R4 = '_r50_fpn_rbl-mst-mbn-160k_coco'
-P4 = '_r50_pafpn-relu_rbl-mst-mbn-160k_coco'
-RD = '_r50_fpn_rbl-mst-mbn-80k_coco'
-PD = '_r50_pafpn-relu_rbl-mst-mbn-80k_coco'
-
 T3_COLS = ['AP', 'APbb', 'APbbM', 'AP50', 'AP75', 'APS', 'APM', 'APL']
 T3 = Table('Table 3', 'Components (COCO val-2017, R-50)', T3_COLS, [
-    _row(
-        'T3.1',
-        'MRB',
-        'mask-rcnn_r50_fpn_160k_coco',
-        [33.6, 33.9, None, 55.2, 35.3, None, None, None],
-        T3_COLS,
-        det='faster-rcnn_r50_fpn_80k_coco'),
+    _row('T3.1', 'MRB', 'mask-rcnn_r50_fpn_160k_coco',
+         [33.6, 33.9, None, 55.2, 35.3, None, None, None], T3_COLS, None,
+         'faster-rcnn_r50_fpn_80k_coco'),
     _row('T3.2', 'RBL', 'mask-rcnn_r50_fpn_rbl-160k_coco',
          [33.4, 35.0, 36.4, 54.3, 35.5, 14.1, 35.7, 50.8], T3_COLS, 'T3.1',
          'faster-rcnn_r50_fpn_rbl-80k_coco'),
     _row('T3.3', 'RBL+MST', 'mask-rcnn_r50_fpn_rbl-mst-160k_coco',
          [35.3, 35.0, 38.2, 56.7, 37.9, 17.6, 38.6, 50.6], T3_COLS, 'T3.2',
          'faster-rcnn_r50_fpn_rbl-mst-80k_coco'),
-    _row('T3.4', 'RBL+MST+MBN', 'mask-rcnn' + R4,
+    _row('T3.4', 'RBL+MST+MBN', 'mask-rcnn_r50_fpn_rbl-mst-mbn-160k_coco',
          [35.7, 37.1, 38.9, 57.3, 38.0, 18.6, 39.4, 51.7], T3_COLS, 'T3.3',
-         'faster-rcnn' + RD),
-    _row('T3.5', '+ BPA', 'panet-bpa' + P4,
+         'faster-rcnn_r50_fpn_rbl-mst-mbn-80k_coco'),
+    _row('T3.5', '+ BPA', 'panet-bpa_r50_pafpn-relu_rbl-mst-mbn-160k_coco',
          [36.4, 38.0, 39.9, 57.8, 39.2, 19.3, 39.7, 52.6], T3_COLS, 'T3.4',
-         'panet-det-bpa' + PD),
-    _row('T3.6', '+ AFP', 'panet-afp' + R4,
+         'panet-det-bpa_r50_pafpn-relu_rbl-mst-mbn-80k_coco'),
+    _row('T3.6', '+ AFP', 'panet-afp_r50_fpn_rbl-mst-mbn-160k_coco',
          [36.3, 37.9, 39.6, 58.0, 38.9, 19.0, 40.1, 52.4], T3_COLS, 'T3.4',
-         'panet-det-afp' + RD),
-    _row('T3.7', '+ BPA + AFP', 'panet-bpa-afp' + P4,
+         'panet-det-afp_r50_fpn_rbl-mst-mbn-80k_coco'),
+    _row('T3.7', '+ BPA + AFP',
+         'panet-bpa-afp_r50_pafpn-relu_rbl-mst-mbn-160k_coco',
          [36.9, 39.0, 40.6, 58.5, 39.7, 19.6, 40.7, 53.2], T3_COLS, 'T3.6',
-         'panet-det-bpa-afp' + PD),
-    _row('T3.8', '+ BPA + AFP + FF', 'panet-bpa-afp-ff' + P4,
+         'panet-det-bpa-afp_r50_pafpn-relu_rbl-mst-mbn-80k_coco'),
+    _row('T3.8', '+ BPA + AFP + FF',
+         'panet-bpa-afp-ff_r50_pafpn-relu_rbl-mst-mbn-160k_coco',
          [37.6, None, None, 59.1, 40.6, 20.3, 41.3, 53.8], T3_COLS, 'T3.7'),
-    _row('T3.9', '+ HHD (full PANet)', 'panet' + P4,
+    _row('T3.9', '+ HHD (full PANet)',
+         'panet_r50_pafpn-relu_rbl-mst-mbn-160k_coco',
          [37.8, 39.2, 42.1, 59.4, 41.0, 19.2, 41.5, 54.3], T3_COLS, 'T3.8',
-         'panet-det' + PD),
+         'panet-det_r50_pafpn-relu_rbl-mst-mbn-80k_coco'),
 ])
 
 T4_COLS = ['AP', 'AP50', 'AP75', 'APbb', 'APbb50', 'APbb75']
-T4 = Table('Table 4', 'AFP fusion position and op (baseline: Table 3 row 4)',
-           T4_COLS, [
-               _row(
-                   'T4.base',
-                   'baseline',
-                   'mask-rcnn' + R4, [35.7, 57.3, 38.0, 37.1, 58.9, 40.0],
-                   T4_COLS,
-                   det='faster-rcnn' + RD),
-               _row('T4.fu', 'fu.fc1fc2', 'panet-afp-fu-roialign' + R4,
-                    [35.7, 57.2, 38.2, 37.3, 59.1, 40.1], T4_COLS, 'T4.base',
-                    'panet-det-afp-fu-roialign' + RD),
-               _row('T4.max', 'fc1fu.fc2 (max)', 'panet-afp' + R4,
-                    [36.3, 58.0, 38.9, 37.9, 60.0, 40.7], T4_COLS, 'T4.base',
-                    'panet-det-afp' + RD),
-               _row('T4.sum', 'SUM (at fc1fu.fc2)', 'panet-afp-sum' + R4,
-                    [36.2, 58.0, 38.8, 38.0, 59.8, 40.7], T4_COLS, 'T4.base',
-                    'panet-det-afp-sum' + RD),
-           ])
+T4 = Table(
+    'Table 4', 'AFP fusion position and op (baseline: Table 3 row 4)', T4_COLS,
+    [
+        _row('T4.base', 'baseline', 'mask-rcnn_r50_fpn_rbl-mst-mbn-160k_coco',
+             [35.7, 57.3, 38.0, 37.1, 58.9, 40.0], T4_COLS, None,
+             'faster-rcnn_r50_fpn_rbl-mst-mbn-80k_coco'),
+        _row('T4.fu', 'fu.fc1fc2',
+             'panet-afp-fu-roialign_r50_fpn_rbl-mst-mbn-160k_coco',
+             [35.7, 57.2, 38.2, 37.3, 59.1, 40.1], T4_COLS, 'T4.base',
+             'panet-det-afp-fu-roialign_r50_fpn_rbl-mst-mbn-80k_coco'),
+        _row('T4.max', 'fc1fu.fc2 (max)',
+             'panet-afp_r50_fpn_rbl-mst-mbn-160k_coco',
+             [36.3, 58.0, 38.9, 37.9, 60.0, 40.7], T4_COLS, 'T4.base',
+             'panet-det-afp_r50_fpn_rbl-mst-mbn-80k_coco'),
+        _row('T4.sum', 'SUM (at fc1fu.fc2)',
+             'panet-afp-sum_r50_fpn_rbl-mst-mbn-160k_coco',
+             [36.2, 58.0, 38.8, 38.0, 59.8, 40.7], T4_COLS, 'T4.base',
+             'panet-det-afp-sum_r50_fpn_rbl-mst-mbn-80k_coco'),
+    ])
 
 T5_COLS = ['AP', 'AP50', 'AP75', 'APS', 'APM', 'APL']
-T5 = Table('Table 5', 'FF branch start and fusion op (baseline: Table 3 '
-           'row 7)', T5_COLS, [
-               _row('T5.base', 'baseline', 'panet-bpa-afp' + P4,
-                    [36.9, 58.5, 39.7, 19.6, 40.7, 53.2], T5_COLS),
-               _row('T5.conv2', 'conv2 (sum)', 'panet-bpa-afp-ff-conv2' + P4,
-                    [37.5, 59.3, 40.1, 20.7, 41.2, 54.1], T5_COLS, 'T5.base'),
-               _row('T5.conv3', 'conv3 (sum)', 'panet-bpa-afp-ff' + P4,
-                    [37.6, 59.1, 40.6, 20.3, 41.3, 53.8], T5_COLS, 'T5.base'),
-               _row('T5.conv4', 'conv4 (sum)', 'panet-bpa-afp-ff-conv4' + P4,
-                    [37.2, 58.9, 40.0, 19.0, 41.2, 52.8], T5_COLS, 'T5.base'),
-               _row('T5.prod', 'PROD (conv3)', 'panet-bpa-afp-ff-prod' + P4,
-                    [36.9, 58.6, 39.7, 20.2, 40.8, 52.2], T5_COLS, 'T5.base'),
-               _row('T5.max', 'MAX (conv3)', 'panet-bpa-afp-ff-max' + P4,
-                    [37.1, 58.7, 39.9, 19.9, 41.1, 52.5], T5_COLS, 'T5.base'),
-           ])
+T5 = Table(
+    'Table 5', 'FF branch start and fusion op (baseline: Table 3 '
+    'row 7)', T5_COLS, [
+        _row('T5.base', 'baseline',
+             'panet-bpa-afp_r50_pafpn-relu_rbl-mst-mbn-160k_coco',
+             [36.9, 58.5, 39.7, 19.6, 40.7, 53.2], T5_COLS),
+        _row('T5.conv2', 'conv2 (sum)',
+             'panet-bpa-afp-ff-conv2_r50_pafpn-relu_rbl-mst-mbn-'
+             '160k_coco', [37.5, 59.3, 40.1, 20.7, 41.2, 54.1], T5_COLS,
+             'T5.base'),
+        _row('T5.conv3', 'conv3 (sum)',
+             'panet-bpa-afp-ff_r50_pafpn-relu_rbl-mst-mbn-160k_coco',
+             [37.6, 59.1, 40.6, 20.3, 41.3, 53.8], T5_COLS, 'T5.base'),
+        _row('T5.conv4', 'conv4 (sum)',
+             'panet-bpa-afp-ff-conv4_r50_pafpn-relu_rbl-mst-mbn-'
+             '160k_coco', [37.2, 58.9, 40.0, 19.0, 41.2, 52.8], T5_COLS,
+             'T5.base'),
+        _row('T5.prod', 'PROD (conv3)',
+             'panet-bpa-afp-ff-prod_r50_pafpn-relu_rbl-mst-mbn-'
+             '160k_coco', [36.9, 58.6, 39.7, 20.2, 40.8, 52.2], T5_COLS,
+             'T5.base'),
+        _row('T5.max', 'MAX (conv3)',
+             'panet-bpa-afp-ff-max_r50_pafpn-relu_rbl-mst-mbn-'
+             '160k_coco', [37.1, 58.7, 39.9, 19.9, 41.1, 52.5], T5_COLS,
+             'T5.base'),
+    ])
 
 T9_COLS = ['AP', 'AP50']
-T9 = Table('Table 9', 'Cityscapes val (fine only)', T9_COLS, [
-    _row('T9.1', 'Mask R-CNN (re-implemented)',
-         'mask-rcnn_r50_fpn_rbl-24k_cityscapes', [33.1, 59.1], T9_COLS),
-    _row('T9.2', '+ MBN', 'mask-rcnn_r50_fpn_rbl-mbn-24k_cityscapes',
-         [34.6, 62.4], T9_COLS, 'T9.1'),
-    _row('T9.3', 'PANet', 'panet_r50_pafpn-relu_rbl-mbn-24k_cityscapes',
-         [36.5, 62.9], T9_COLS, 'T9.2'),
-])
+T9 = Table(
+    'Table 9',
+    'Cityscapes val (fine only)',
+    T9_COLS, [
+        _row('T9.1', 'Mask R-CNN (re-implemented)',
+             'mask-rcnn_r50_fpn_rbl-24k_cityscapes', [33.1, 59.1], T9_COLS),
+        _row('T9.2', '+ MBN', 'mask-rcnn_r50_fpn_rbl-mbn-24k_cityscapes',
+             [34.6, 62.4], T9_COLS, 'T9.1'),
+        _row('T9.3', 'PANet', 'panet_r50_pafpn-relu_rbl-mbn-24k_cityscapes',
+             [36.5, 62.9], T9_COLS, 'T9.2'),
+    ],
+    dataset='Cityscapes')
 
 TABLES = [T3, T4, T5, T9]
+ROWS = {row.key: row for table in TABLES for row in table.rows}
+
+OTHER_CONFIGS = [
+    OtherConfig('panet_r101_pafpn-relu_rbl-mst-mbn-160k_coco',
+                'full PANet (Table 3 row 9) with ResNet-101'),
+    OtherConfig(
+        'panet_x101-64x4d_pafpn-relu_rbl-mst-mbn-160k_coco',
+        'full PANet (Table 3 row 9) with ResNeXt-101 64x4d, the paper\'s '
+        'headline backbone'),
+    OtherConfig('panet_swin-t-p4-w7_pafpn-relu_rbl-mst-mbn-160k_coco',
+                'full PANet (Table 3 row 9) with Swin-T, trained with AdamW'),
+]
+
+_DRIVE = 'https://drive.google.com/file/d/{}/view?usp=sharing'
+RELEASED = [
+    ReleasedModel('panet_r50_pafpn-gn_ms-180k_coco_authors',
+                  'panet_r50_pafpn-gn_ms-180k_coco', '4conv1fc', True,
+                  'configs/panet/e2e_panet_R-50-FPN_2x_mask.yaml',
+                  _DRIVE.format('1-pVZQ3GR6Aj7KJzH9nWoRQ-Lts8IcdMS'), 43.1,
+                  38.3),
+    ReleasedModel('panet-det_r50_pafpn-gn_ms-90k_coco_authors',
+                  'panet-det_r50_pafpn-gn_ms-90k_coco', '4conv1fc', False,
+                  'configs/panet/e2e_panet_R-50-FPN_1x_det.yaml',
+                  _DRIVE.format('1_ahNQHY3D4mbsMWHR2FwmItBkLwYOrS4'), 39.8),
+    ReleasedModel('panet-det-2fc_r50_pafpn-gn_ms-90k_coco_authors',
+                  'panet-det-2fc_r50_pafpn-gn_ms-90k_coco', '2fc', False,
+                  'configs/panet/e2e_panet_R-50-FPN_1x_det_2fc.yaml',
+                  _DRIVE.format('1s-xm8GxHbmnt5M3gOMacXIRMvCGaDeRR'), 39.6),
+]
+
+
+def config_names() -> List[str]:
+    """Every config of ``configs/panet``, each once, in table order."""
+    names = []
+    for row in ROWS.values():
+        names += [row.config, row.det_config]
+    names += [c.config for c in OTHER_CONFIGS]
+    names += [m.config for m in RELEASED]
+    return list(dict.fromkeys(n for n in names if n))

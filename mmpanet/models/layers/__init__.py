@@ -3,8 +3,9 @@ from .adaptive_feature_fusion import AdaptiveFeatureFusion
 from .cpu_sync_batchnorm import CPUSyncBatchNorm
 from .fc_module import FCModule
 from .fusion import FUSION_OPS, check_choice, fuse
+from .per_level_layers import PerLevelLayers, fresh_copy
 
 __all__ = [
     'AdaptiveFeatureFusion', 'CPUSyncBatchNorm', 'FCModule', 'FUSION_OPS',
-    'check_choice', 'fuse'
+    'PerLevelLayers', 'check_choice', 'fresh_copy', 'fuse'
 ]

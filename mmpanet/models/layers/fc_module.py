@@ -1,5 +1,5 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-from typing import Optional
+from typing import Optional, Union
 
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
@@ -19,18 +19,25 @@ class FCModule(nn.Module):
         out_features (int): Output size.
         norm_cfg (dict, optional): Norm layer config. Defaults to None.
         act_cfg (dict, optional): Activation config. Defaults to ReLU.
+        bias (bool | str): Bias of the linear layer; 'auto' (as mmcv's
+            ``ConvModule``) means no bias when a norm follows. Defaults to
+            'auto'.
     """
 
-    def __init__(
-        self,
-        in_features: int,
-        out_features: int,
-        norm_cfg: Optional[dict] = None,
-        act_cfg: Optional[dict] = dict(type='ReLU')
-    ) -> None:
+    def __init__(self,
+                 in_features: int,
+                 out_features: int,
+                 norm_cfg: Optional[dict] = None,
+                 act_cfg: Optional[dict] = dict(type='ReLU'),
+                 bias: Union[bool, str] = 'auto') -> None:
         super().__init__()
+        if bias != 'auto' and not isinstance(bias, bool):
+            raise ValueError(f"bias must be 'auto', True or False, got "
+                             f'{bias!r}')
         self.with_norm = norm_cfg is not None
-        self.fc = nn.Linear(in_features, out_features, bias=not self.with_norm)
+        if bias == 'auto':
+            bias = not self.with_norm
+        self.fc = nn.Linear(in_features, out_features, bias=bias)
         if self.with_norm:
             norm_cfg = dict(norm_cfg)
             if norm_cfg['type'] in ('BN', 'BN2d'):

@@ -1,12 +1,22 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 """Element-wise fusion of tensors, shared by AFP (Sec. 3.2) and FF (Sec. 3.3).
+
+``FUSION_OPS`` is the one table of fusion ops: every module that fuses
+validates its option against it and applies the op from it, so a new op is
+one entry here.
 """
+import functools
 from typing import Iterable, Sequence
 
 import torch
 from torch import Tensor
 
-FUSION_OPS = ('max', 'sum', 'prod')
+# name -> binary element-wise op (broadcasting); applied left to right
+FUSION_OPS = {
+    'max': torch.maximum,
+    'sum': torch.add,
+    'prod': torch.mul,
+}
 
 
 def check_choice(key: str, value, choices: Iterable) -> None:
@@ -18,7 +28,7 @@ def check_choice(key: str, value, choices: Iterable) -> None:
 
 
 def fuse(tensors: Sequence[Tensor], op: str) -> Tensor:
-    """Fuse tensors element-wise with ``op`` ('max', 'sum' or 'prod').
+    """Fuse tensors element-wise with ``FUSION_OPS[op]``.
 
     Shapes must broadcast to a common shape, e.g. ``(R, K, H, W)`` with
     ``(R, 1, H, W)``. The running reduction never stacks the inputs, so it
@@ -27,12 +37,4 @@ def fuse(tensors: Sequence[Tensor], op: str) -> Tensor:
     check_choice('op', op, FUSION_OPS)
     if len(tensors) == 0:
         raise ValueError('fuse() needs at least one tensor')
-    out = tensors[0]
-    for t in tensors[1:]:
-        if op == 'max':
-            out = torch.maximum(out, t)
-        elif op == 'sum':
-            out = out + t
-        else:
-            out = out * t
-    return out
+    return functools.reduce(FUSION_OPS[op], tensors)

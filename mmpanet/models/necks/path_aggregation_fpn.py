@@ -1,5 +1,5 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-from typing import List, Tuple
+from typing import List, Tuple, Union
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -38,6 +38,10 @@ class PathAggregationFPN(FPN):
             ``dict(type='SyncBN')``. Defaults to None (paper).
         bottom_up_act_cfg (dict, optional): Activation after every bottom-up
             conv. Defaults to ReLU (paper).
+        bottom_up_conv_bias (bool | str): Bias of the bottom-up convs;
+            'auto' (mmcv's ``ConvModule`` rule: none when a norm follows) or
+            True (the authors' code keeps a bias before its GN). Defaults to
+            'auto'.
         **kwargs: Arguments of :class:`mmdet.models.necks.FPN`.
 
     Shapes: ``inputs[i]`` is ``(B, in_channels[i], H_i, W_i)``; each output is
@@ -50,6 +54,7 @@ class PathAggregationFPN(FPN):
                  num_outs: int,
                  bottom_up_norm_cfg: OptConfigType = None,
                  bottom_up_act_cfg: OptConfigType = dict(type='ReLU'),
+                 bottom_up_conv_bias: Union[bool, str] = 'auto',
                  **kwargs) -> None:
         super().__init__(in_channels, out_channels, num_outs, **kwargs)
         num_levels = self.backbone_end_level - self.start_level
@@ -64,6 +69,7 @@ class PathAggregationFPN(FPN):
                 conv_cfg=kwargs.get('conv_cfg'),
                 norm_cfg=bottom_up_norm_cfg,
                 act_cfg=bottom_up_act_cfg,
+                bias=bottom_up_conv_bias,
                 inplace=False)
 
         self.downsample_convs = nn.ModuleList(

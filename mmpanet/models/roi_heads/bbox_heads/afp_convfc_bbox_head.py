@@ -1,36 +1,49 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-from typing import Optional, Tuple
+from typing import Optional
 
-import torch.nn as nn
-from mmdet.models.roi_heads.bbox_heads import ConvFCBBoxHead
+import torch
 from mmdet.registry import MODELS
+from mmdet.structures.bbox import scale_boxes
+from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ...layers import AdaptiveFeatureFusion, FCModule, check_choice
+from ...layers import AdaptiveFeatureFusion, check_choice
+from .normed_convfc_bbox_head import NormedConvFCBBoxHead
 
 
 @MODELS.register_module()
-class AFPConvFCBBoxHead(ConvFCBBoxHead):
+class AFPConvFCBBoxHead(NormedConvFCBBoxHead):
     """Box head with adaptive feature pooling (PANet Sec. 3.2, Fig. 6).
 
-    The layout is mmdet's shared ``ConvFCBBoxHead`` (``num_shared_convs``
-    3x3 convs, then ``num_shared_fcs`` fcs, then ``fc_cls``/``fc_reg``), with
-    its FIRST layer (``conv1`` or ``fc1``) made per level: each of the
-    ``num_levels`` RoI grids goes through its own copy (separate weights) and
-    the outputs are fused by ``fusion``. Loss, targets and prediction are
-    inherited from mmdet's ``BBoxHead``.
+    The layout is :class:`NormedConvFCBBoxHead` (shared convs, then fcs
+    with norm and ReLU, then ``fc_cls``/``fc_reg``), with its FIRST layer
+    (``conv1`` or ``fc1``) made per level by ``_add_conv_fc_branch``: each
+    of the ``num_levels`` RoI grids goes through its own copy (separate
+    weights) and the outputs are fused by ``fusion``
+    (:class:`AdaptiveFeatureFusion`). Loss, targets and prediction are
+    mmdet's ``BBoxHead``.
 
     Args:
         num_levels (int): Levels pooled by the RoI extractor (the number of
             its ``featmap_strides``). Defaults to 4.
-        fusion (str): Element-wise fusion, 'max' (paper) or 'sum'.
+        fusion (str): Element-wise fusion, a key of ``FUSION_OPS``: 'max'
+            (paper) or 'sum' (Table 4).
         fuse_after (str, optional): Where the levels are fused: after the
             first layer ('fc1' or 'conv1', the paper's ``fc1fu.fc2``; the
             default) or right after RoIAlign ('roi_align', ``fu.fc1fc2``).
-        norm_cfg (dict, optional): Norm after every conv AND fc (mmdet's
-            heads put it on convs only). Defaults to None.
-        **kwargs: Arguments of :class:`ConvFCBBoxHead`; only shared layers
-            are supported (no separate cls/reg branches).
+        grouped_conv (bool): Run a conv first layer of all levels as one
+            grouped convolution (see :class:`PerLevelLayers`). Defaults to
+            True.
+        decode_on_original_image (bool): At test time, map the proposals
+            back to the original image before decoding, then decode, clip
+            and run NMS there, as the authors' (Detectron's) test code does.
+            It matters only for a coder with the +1 pixel convention
+            (``DetectronDeltaXYWHBBoxCoder``), which is not
+            scale-equivariant. Defaults to False (mmdet: decode on the
+            resized image, then rescale).
+        **kwargs: Arguments of :class:`NormedConvFCBBoxHead` (``norm_cfg``
+            after every conv and, with ``norm_fcs``, every fc).
 
     Input: ``(num_rois, num_levels, C, H, W)`` from ``AllLevelRoIExtractor``
     (or ``(num_rois, C, H, W)`` when ``num_levels == 1``).
@@ -42,66 +55,70 @@ class AFPConvFCBBoxHead(ConvFCBBoxHead):
                  num_levels: int = 4,
                  fusion: str = 'max',
                  fuse_after: Optional[str] = None,
-                 init_cfg: Optional[dict] = None,
+                 grouped_conv: bool = True,
+                 decode_on_original_image: bool = False,
                  **kwargs) -> None:
-        for key in ('num_cls_convs', 'num_cls_fcs', 'num_reg_convs',
-                    'num_reg_fcs'):
-            if kwargs.get(key, 0):
-                raise ValueError(
-                    f'bbox_head.{key} must be 0: {type(self).__name__} has '
-                    'shared layers only')
-        if kwargs.get('with_avg_pool', False):
-            raise ValueError('bbox_head.with_avg_pool must be False: the '
-                             'per-level first layer takes the RoI grid')
-        if num_shared_convs + num_shared_fcs < 1:
-            raise ValueError('bbox_head needs at least one shared layer '
-                             '(num_shared_convs + num_shared_fcs >= 1)')
-        super().__init__(
-            num_shared_convs=num_shared_convs,
-            num_shared_fcs=num_shared_fcs,
-            init_cfg=init_cfg,
-            **kwargs)
         first_layer = 'conv1' if num_shared_convs else 'fc1'
         fuse_after = first_layer if fuse_after is None else fuse_after
         check_choice('bbox_head.fuse_after', fuse_after,
                      (first_layer, 'roi_align'))
+        AdaptiveFeatureFusion.check_options(num_levels, fusion, 'bbox_head')
+        # read by _add_conv_fc_branch, which ConvFCBBoxHead.__init__ calls
         self.num_levels = num_levels
         self.fusion = fusion
         self.fuse_after = fuse_after
+        self.grouped_conv = grouped_conv
+        self.decode_on_original_image = decode_on_original_image
+        super().__init__(
+            num_shared_convs=num_shared_convs,
+            num_shared_fcs=num_shared_fcs,
+            **kwargs)
 
-        # fcs with the head's norm and ReLU (mmdet's are bare nn.Linear)
-        self.shared_fcs = nn.ModuleList(
-            FCModule(fc.in_features, fc.out_features, norm_cfg=self.norm_cfg)
-            for fc in self.shared_fcs)
-        # the first layer becomes per level + fusion
-        branch = self.shared_convs if num_shared_convs else self.shared_fcs
-        branch[0] = AdaptiveFeatureFusion(
-            branch[0],
-            num_levels=num_levels,
-            fusion=fusion,
-            fuse_first=fuse_after == 'roi_align',
-            owner='bbox_head')
-        if init_cfg is None:
-            # Xavier on every Linear first (as mmdet does for shared fcs; its
-            # name-override form would also hit norm weights), then the
-            # predictors' Normal init
-            self.init_cfg = [
-                dict(type='Xavier', distribution='uniform', layer='Linear'),
-                dict(type='Normal', std=0.01, override=dict(name='fc_cls')),
-                dict(type='Normal', std=0.001, override=dict(name='fc_reg'))
-            ]
+    def _add_conv_fc_branch(self,
+                            num_branch_convs: int,
+                            num_branch_fcs: int,
+                            in_channels: int,
+                            is_shared: bool = False) -> tuple:
+        """The shared branch's first layer becomes per level + fusion."""
+        convs, fcs, dim = super()._add_conv_fc_branch(num_branch_convs,
+                                                      num_branch_fcs,
+                                                      in_channels, is_shared)
+        if is_shared:
+            branch = convs if num_branch_convs else fcs
+            branch[0] = AdaptiveFeatureFusion(
+                branch[0],
+                num_levels=self.num_levels,
+                fusion=self.fusion,
+                fuse_first=self.fuse_after == 'roi_align',
+                grouped_conv=self.grouped_conv,
+                owner='bbox_head')
+        return convs, fcs, dim
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
-        """RoI grids -> ``cls_score (R, num_classes + 1)``, ``bbox_pred (R,
-        4 * num_classes)`` (or class-agnostic 4)."""
-        for conv in self.shared_convs:
-            x = conv(x)
-        for fc in self.shared_fcs:
-            x = fc(x)
-        x = x.flatten(1)
-        cls_score = self.fc_cls(x) if self.with_cls else None
-        bbox_pred = self.fc_reg(x) if self.with_reg else None
-        return cls_score, bbox_pred
+    def _predict_by_feat_single(
+            self,
+            roi: Tensor,
+            cls_score: Tensor,
+            bbox_pred: Tensor,
+            img_meta: dict,
+            rescale: bool = False,
+            rcnn_test_cfg: Optional[ConfigDict] = None) -> InstanceData:
+        if not self.decode_on_original_image:
+            return super()._predict_by_feat_single(roi, cls_score, bbox_pred,
+                                                   img_meta, rescale,
+                                                   rcnn_test_cfg)
+        scale = roi.new_tensor(img_meta['scale_factor']).repeat(2)
+        roi = torch.cat([roi[:, :1], roi[:, 1:] / scale], dim=1)
+        original = dict(
+            img_meta,
+            img_shape=img_meta['ori_shape'][:2],
+            scale_factor=(1., 1.))
+        results = super()._predict_by_feat_single(roi, cls_score, bbox_pred,
+                                                  original, False,
+                                                  rcnn_test_cfg)
+        if not rescale:  # back to the resized image, e.g. for the mask RoIs
+            results.bboxes = scale_boxes(results.bboxes,
+                                         img_meta['scale_factor'])
+        return results
 
 
 @MODELS.register_module()

@@ -1,9 +1,13 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-
+import numpy as np
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.registry import MODELS
+from torch import Tensor
 
 from ...layers import AdaptiveFeatureFusion, check_choice
+from .detectron_paste import paste_masks_detectron
+
+MASK_PASTES = ('grid_sample', 'detectron')
 
 
 @MODELS.register_module()
@@ -19,8 +23,15 @@ class AFPFCNMaskHead(FCNMaskHead):
         num_levels (int): Levels pooled by the RoI extractor (the number of
             its ``featmap_strides``); 1 for a single-level extractor.
             Defaults to 4.
-        fusion (str): 'max' (paper) or 'sum'.
+        fusion (str): A key of ``FUSION_OPS``: 'max' (paper) or 'sum'.
         fuse_after (str): 'conv1' (paper) or 'roi_align'.
+        grouped_conv (bool): Run the per-level conv1 of all levels as one
+            grouped convolution (see :class:`PerLevelLayers`). Defaults to
+            True.
+        mask_paste (str): How test-time masks are pasted into the image:
+            'grid_sample' (mmdet's ``_do_paste_mask``) or 'detectron' (the
+            authors' code, see :func:`paste_masks_detectron`). Defaults to
+            'grid_sample'.
         **kwargs: Arguments of :class:`FCNMaskHead`.
 
     Input: ``(R, num_levels, C, H, W)`` (or ``(R, C, H, W)`` when
@@ -31,8 +42,12 @@ class AFPFCNMaskHead(FCNMaskHead):
                  num_levels: int = 4,
                  fusion: str = 'max',
                  fuse_after: str = 'conv1',
+                 grouped_conv: bool = True,
+                 mask_paste: str = 'grid_sample',
                  **kwargs) -> None:
         super().__init__(**kwargs)
+        check_choice('mask_head.mask_paste', mask_paste, MASK_PASTES)
+        self.mask_paste = mask_paste
         if self.num_convs < 1:
             raise ValueError(f'mask_head.num_convs must be >= 1, got '
                              f'{self.num_convs}')
@@ -47,7 +62,41 @@ class AFPFCNMaskHead(FCNMaskHead):
                 num_levels=num_levels,
                 fusion=fusion,
                 fuse_first=fuse_after == 'roi_align',
+                grouped_conv=grouped_conv,
                 owner='mask_head')
         else:
             AdaptiveFeatureFusion.check_options(num_levels, fusion,
                                                 'mask_head')
+
+    def _predict_by_feat_single(self,
+                                mask_preds: Tensor,
+                                bboxes: Tensor,
+                                labels: Tensor,
+                                img_meta: dict,
+                                rcnn_test_cfg,
+                                rescale: bool = False,
+                                activate_map: bool = False) -> Tensor:
+        """Binary masks ``(N, H, W)``; with ``mask_paste='detectron'``
+        pasted as the authors' code does (the boxes are rescaled in place,
+        as mmdet's head does)."""
+        if self.mask_paste == 'grid_sample':
+            return super()._predict_by_feat_single(mask_preds, bboxes, labels,
+                                                   img_meta, rcnn_test_cfg,
+                                                   rescale, activate_map)
+        threshold = rcnn_test_cfg.mask_thr_binary
+        if threshold < 0:
+            raise ValueError("mask_head.mask_paste='detectron' gives binary "
+                             'masks: set test_cfg.rcnn.mask_thr_binary >= 0')
+        probs = mask_preds if activate_map else mask_preds.sigmoid()
+        scale_factor = bboxes.new_tensor(img_meta['scale_factor']).repeat(2)
+        img_h, img_w = img_meta['ori_shape'][:2]
+        if rescale:
+            bboxes /= scale_factor
+        else:
+            img_h = int(np.round(img_h * img_meta['scale_factor'][1]))
+            img_w = int(np.round(img_w * img_meta['scale_factor'][0]))
+        if self.class_agnostic:
+            probs = probs[:, 0]
+        else:
+            probs = probs[range(len(probs)), labels]
+        return paste_masks_detectron(probs, bboxes, img_h, img_w, threshold)

@@ -4,7 +4,7 @@ from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from ...layers import FCModule, check_choice, fuse
+from ...layers import FUSION_OPS, FCModule, check_choice, fuse
 from .afp_fcn_mask_head import AFPFCNMaskHead
 
 
@@ -30,7 +30,8 @@ class FCFusionMaskHead(AFPFCNMaskHead):
     Args:
         ff_after (str): Conv whose output starts the FF path: 'conv1' ..
             f'conv{num_convs}'. Defaults to 'conv3' (paper, Table 5).
-        ff_fusion (str): 'sum' (paper), 'max' or 'prod'.
+        ff_fusion (str): A key of ``FUSION_OPS``: 'sum' (paper), 'max' or
+            'prod' (Table 5).
         ff_fc_relu (bool): ReLU after the FF fc. Defaults to False: the paper
             does not describe one, and without it the fc map can push a
             pixel's logit down as well as up; the authors' code has it
@@ -53,7 +54,7 @@ class FCFusionMaskHead(AFPFCNMaskHead):
                              "'deconv', 'nearest' or 'bilinear' with FF")
         conv_names = [f'conv{i + 1}' for i in range(self.num_convs)]
         check_choice('mask_head.ff_after', ff_after, conv_names)
-        check_choice('mask_head.ff_fusion', ff_fusion, ('sum', 'max', 'prod'))
+        check_choice('mask_head.ff_fusion', ff_fusion, FUSION_OPS)
         self.ff_after = ff_after
         self.ff_fusion = ff_fusion
         self.ff_fc_relu = ff_fc_relu

@@ -1,0 +1,451 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""Measure two or more configs side by side, in one run, interleaved.
+
+For every config, on the same fixed random images (``mmpanet.testing``):
+
+- inference latency per image (``predict`` with ``rescale=False``): median
+  and spread over all images and repeats; the test config is forced to
+  ``score_thr=0`` and ``max_per_img=num_dets`` so the mask head runs on a
+  known number of RoIs even with untrained weights;
+- training iteration time (loss, backward, SGD step; 2 images per batch);
+- peak memory of two training steps, in a fresh worker process per config
+  (spawned): the process's ``VmHWM`` on CPU, ``max_memory_allocated`` on
+  CUDA;
+- parameters, and FLOPs (mmengine's ``FlopAnalyzer``, jit tracing) of the
+  model's tensor path through its public modules: ``extract_feat``, the RPN
+  head's forward, and ``roi_head.forward`` on the test proposal count
+  (mmdet runs the mask branch there on the first 100 RoIs). Ops it cannot
+  count (mmcv's RoIAlign, among others) are listed.
+
+Configs are measured in turn within each repeat (A, B, A, B, ...) after
+warm-up, so slow drifts of the machine hit all of them alike. Ratios are
+against the first config. ``components`` times, per config with an
+``AllLevelRoIExtractor``, that extractor against the plain RoIAlign calls it
+must make (``torch.utils.benchmark``); ``profile`` lists the top operators
+of each config's predict step. Models are built without pretrained weights
+(no downloads); SyncBN runs as BN (one process) on CPU.
+"""
+import copy
+import multiprocessing
+import statistics
+import time
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+import torch
+from mmengine.runner import autocast as mm_autocast
+from mmengine.structures import InstanceData
+
+from mmpanet.models import AllLevelRoIExtractor
+from mmpanet.testing import make_batch, random_specs
+
+
+@dataclass
+class Settings:
+    img_size: Sequence[int] = (512, 512)
+    num_images: int = 4
+    repeats: int = 3
+    warmup: int = 1
+    num_dets: int = 100
+    train_iters: int = 3
+    threads: int = 2
+    device: str = 'cpu'
+    amp: bool = False
+    skip_train: bool = False
+    skip_memory: bool = False
+    skip_flops: bool = False
+    components: bool = False
+    profile: int = 0
+
+
+def setup(threads: int) -> None:
+    torch.set_num_threads(threads)
+    from mmdet.utils import register_all_modules
+
+    import mmpanet  # noqa: F401  (registers the modules)
+    register_all_modules()
+
+
+def build_model(path: str, num_dets: int, device: str):
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+    cfg = Config.fromfile(path)
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.test_cfg.rcnn.score_thr = 0.0
+    model_cfg.test_cfg.rcnn.max_per_img = num_dets
+    model_cfg.backbone.init_cfg = None  # no downloads
+    model = MODELS.build(model_cfg)
+    if device == 'cpu':
+        model = revert_sync_batchnorm(model)
+    return model.to(device)
+
+
+def fake_data(num: int, size: Sequence[int]) -> dict:
+    """``num`` fixed random images of ``size`` with 4 boxes and masks each.
+    """
+    return make_batch(random_specs(num, tuple(size)))
+
+
+def sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def autocast(device: str, enabled: bool):
+    """bf16 autocast on CPU, fp16 on CUDA."""
+    dtype = torch.bfloat16 if device == 'cpu' else torch.float16
+    return mm_autocast(
+        device_type=device.split(':')[0], dtype=dtype, enabled=enabled)
+
+
+def predict_time(model, data, device, amp) -> float:
+    model.eval()
+    with torch.no_grad(), autocast(device, amp):
+        processed = model.data_preprocessor(data, False)
+        sync(device)
+        start = time.perf_counter()
+        model(**processed, mode='predict')
+        sync(device)
+    return time.perf_counter() - start
+
+
+def train_time(model, optimizer, data, device, amp) -> float:
+    model.train()
+    processed = model.data_preprocessor(data, True)
+    sync(device)
+    start = time.perf_counter()
+    with autocast(device, amp):
+        losses = model(**processed, mode='loss')
+        loss, _ = model.parse_losses(losses)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def single(data, i):
+    return dict(
+        inputs=[data['inputs'][i]], data_samples=[data['data_samples'][i]])
+
+
+def pair(data, i):
+    n = len(data['inputs'])
+    idx = [i % n, (i + 1) % n]
+    return dict(
+        inputs=[data['inputs'][j] for j in idx],
+        data_samples=[copy.deepcopy(data['data_samples'][j]) for j in idx])
+
+
+def fixed_boxes(num: int, size: Sequence[int]) -> torch.Tensor:
+    """``num`` seeded random boxes ``(num, 4)`` in an image of ``size``."""
+    g = torch.Generator().manual_seed(0)
+    h, w = size
+    xy = torch.rand(num, 2, generator=g) * torch.tensor([w * .8, h * .8])
+    wh = 8 + torch.rand(num, 2, generator=g) * torch.tensor([w * .5, h * .5])
+    return torch.cat([xy, (xy + wh).clamp(max=max(h, w))], 1)
+
+
+class TensorPath(torch.nn.Module):
+    """The tensor computation of a two-stage detector through its public
+    modules, for jit-traced FLOP counting: features, RPN head, and the RoI
+    head's ``forward`` on fixed proposals (no NMS or post-processing)."""
+
+    def __init__(self, model, proposals: torch.Tensor):
+        super().__init__()
+        self.model = model
+        self.register_buffer('proposals', proposals)
+
+    def forward(self, img):
+        x = self.model.extract_feat(img)
+        rpn_cls, _ = self.model.rpn_head(x)
+        roi_outs = self.model.roi_head(x,
+                                       [InstanceData(bboxes=self.proposals)])
+        return (rpn_cls[0], ) + tuple(roi_outs)
+
+
+def count_flops(model, settings: Settings):
+    from mmengine.analysis import FlopAnalyzer
+    h, w = settings.img_size
+    proposals = fixed_boxes(model.test_cfg.rpn.max_per_img, (h, w))
+    path = TensorPath(model, proposals).to(settings.device).eval()
+    img = torch.zeros(
+        1, 3, (h + 31) // 32 * 32, (w + 31) // 32 * 32, device=settings.device)
+    analyzer = FlopAnalyzer(path, (img, ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    with torch.no_grad():
+        total = analyzer.total()
+    return total, dict(analyzer.unsupported_ops())
+
+
+def proc_status_mb(key: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, in MB."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f'{key} not in /proc/self/status (Linux only)')
+
+
+def memory_probe(path: str, settings: Settings) -> dict:
+    """Peak memory of two training steps of one config, in this process.
+
+    Run in a fresh (spawned) worker: the peak is the process's own
+    high-water mark (``VmHWM``); ``getrusage``'s ``ru_maxrss`` would carry
+    the launching process's size over through fork and exec."""
+    setup(settings.threads)
+    model = build_model(path, settings.num_dets, settings.device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    data = fake_data(2, settings.img_size)
+    rss_built = proc_status_mb('VmRSS')
+    if settings.device.startswith('cuda'):
+        torch.cuda.reset_peak_memory_stats()
+    for i in range(2):
+        train_time(model, optimizer, pair(data, i), settings.device,
+                   settings.amp)
+    out = dict(
+        rss_peak_mb=proc_status_mb('VmHWM'), rss_model_built_mb=rss_built)
+    if settings.device.startswith('cuda'):
+        out['cuda_max_allocated_mb'] = torch.cuda.max_memory_allocated() / \
+            2**20
+    return out
+
+
+def _probe_worker(path, settings, queue) -> None:
+    try:
+        queue.put(('ok', memory_probe(path, settings)))
+    except BaseException as e:  # reported by the parent
+        queue.put(('error', f'{type(e).__name__}: {e}'))
+
+
+def measure_memory(path: str, settings: Settings) -> dict:
+    """:func:`memory_probe` in a spawned worker process."""
+    ctx = multiprocessing.get_context('spawn')
+    queue = ctx.Queue()
+    worker = ctx.Process(target=_probe_worker, args=(path, settings, queue))
+    worker.start()
+    try:
+        status, result = queue.get()
+    finally:
+        worker.join()
+    if status != 'ok':
+        raise RuntimeError(f'memory probe failed for {path}: {result}')
+    return result
+
+
+def time_components(model, data, settings: Settings) -> dict:
+    """The all-level extractor against the RoIAlign calls it must make (one
+    per level over all RoIs), on the model's own features; median of
+    ``torch.utils.benchmark`` measurements taken in alternation."""
+    from torch.utils.benchmark import Timer
+    extractor = model.roi_head.bbox_roi_extractor
+    if not isinstance(extractor, AllLevelRoIExtractor):
+        return {}
+    model.eval()
+    with torch.no_grad():
+        processed = model.data_preprocessor(single(data, 0), False)
+        feats = model.extract_feat(processed['inputs'])
+    levels = feats[:extractor.num_inputs]
+    n = model.test_cfg.rpn.max_per_img
+    rois = torch.cat([torch.zeros(n, 1),
+                      fixed_boxes(n, settings.img_size)],
+                     1).to(settings.device)
+
+    def afp():
+        extractor(levels, rois)
+
+    def plain():
+        for layer, feat in zip(extractor.roi_layers, levels):
+            layer(feat, rois)
+
+    timers = {
+        name: Timer('fn()', globals=dict(fn=fn), num_threads=settings.threads)
+        for name, fn in (('afp', afp), ('plain', plain))
+    }
+    medians = {name: [] for name in timers}
+    with torch.no_grad():
+        for _ in range(settings.repeats):
+            for name, timer in timers.items():
+                medians[name].append(timer.blocked_autorange().median)
+    afp_ms = 1000 * statistics.median(medians['afp'])
+    plain_ms = 1000 * statistics.median(medians['plain'])
+    return dict(
+        num_rois=n,
+        afp_extractor_ms=afp_ms,
+        plain_roi_align_ms=plain_ms,
+        ratio=afp_ms / plain_ms)
+
+
+def profile_predict(model, data, settings: Settings) -> list:
+    """Top ``settings.profile`` operators of the predict step by self time
+    (per image, averaged over the images)."""
+    from torch.profiler import ProfilerActivity, profile
+    activities = [ProfilerActivity.CPU]
+    if settings.device.startswith('cuda'):
+        activities.append(ProfilerActivity.CUDA)
+    predict_time(model, single(data, 0), settings.device,
+                 settings.amp)  # warm-up
+    with profile(activities=activities) as prof:
+        for i in range(settings.num_images):
+            predict_time(model, single(data, i), settings.device, settings.amp)
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    top = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)
+    n = settings.num_images
+    return [
+        dict(
+            op=e.key,
+            self_ms=e.self_cpu_time_total / 1000 / n,
+            share=e.self_cpu_time_total / total,
+            calls=e.count / n) for e in top[:settings.profile]
+    ]
+
+
+def quantiles(values: List[float]) -> dict:
+    values = sorted(values)
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    return dict(
+        median=statistics.median(values),
+        p25=q[0],
+        p75=q[-1],
+        min=values[0],
+        max=values[-1],
+        n=len(values))
+
+
+def _interleaved(models, steps: int, fn, label: str) -> List[List[float]]:
+    """``fn(model, step)`` for every model in turn, ``steps`` rounds; the
+    times of each model, with progress on screen."""
+    times = [[] for _ in models]
+    for step in range(steps):
+        for k, model in enumerate(models):
+            times[k].append(fn(model, step))
+        print(f'\r{label}: {step + 1}/{steps}', end='', flush=True)
+    print()
+    return times
+
+
+def run(configs: Sequence[str], settings: Settings) -> list:
+    """Measure ``configs``; one result dict per config."""
+    setup(settings.threads)
+    results = [dict(config=c.split('/')[-1]) for c in configs]
+    if not settings.skip_memory:  # first, while this process is small
+        for res, path in zip(results, configs):
+            print(f'memory: {res["config"]}', flush=True)
+            res['memory'] = measure_memory(path, settings)
+    data = fake_data(settings.num_images, settings.img_size)
+    models = [
+        build_model(p, settings.num_dets, settings.device) for p in configs
+    ]
+    for res, model in zip(results, models):
+        res['params_m'] = sum(q.numel() for q in model.parameters()) / 1e6
+    n_img = settings.num_images
+    times = _interleaved(
+        models, (settings.warmup + settings.repeats) * n_img,
+        lambda m, step: predict_time(m, single(data, step % n_img), settings.
+                                     device, settings.amp), 'inference')
+    for res, t in zip(results, times):
+        latency = quantiles(t[settings.warmup * n_img:])
+        res['latency_ms'] = {
+            k: (v * 1000 if k != 'n' else v)
+            for k, v in latency.items()
+        }
+    if not settings.skip_train:
+        optims = {
+            id(m): torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9)
+            for m in models
+        }
+        times = _interleaved(
+            models, settings.warmup + settings.train_iters,
+            lambda m, step: train_time(m, optims[id(m)], pair(
+                data, step), settings.device, settings.amp), 'training')
+        for res, t in zip(results, times):
+            res['train_iter_s'] = quantiles(t[settings.warmup:])
+    for res, model in zip(results, models):
+        if settings.components:
+            res['components'] = time_components(model, data, settings)
+        if settings.profile:
+            res['predict_profile'] = profile_predict(model, data, settings)
+        if not settings.skip_flops:
+            flops, unsupported = count_flops(model, settings)
+            res['gflops'] = flops / 1e9
+            res['flops_not_counted'] = unsupported
+    return results
+
+
+def markdown(results: list, settings: Settings) -> str:
+    base = results[0]
+    mem_key = 'cuda_max_allocated_mb' if settings.device.startswith(
+        'cuda') else 'rss_peak_mb'
+
+    def ratio(value, ref):
+        return f'{value / ref:.2f}x' if ref else '-'
+
+    head = [
+        'config', 'params (M)', 'GFLOPs', 'latency ms (median, p25-p75)',
+        'latency ratio', 'FLOPs ratio'
+    ]
+    if 'train_iter_s' in base:
+        head += ['train iter s (median)', 'train ratio']
+    if 'memory' in base:
+        head += [
+            f'train peak {mem_key[:-3]} MB', 'memory ratio',
+            'RSS after model build MB'
+        ]
+    h, w = settings.img_size
+    lines = [
+        f'Input {h}x{w}, {settings.num_images} images x {settings.repeats} '
+        f'repeats, {settings.threads} threads, device {settings.device}, amp '
+        f'{settings.amp}, {settings.num_dets} detections per image.', '',
+        '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)
+    ]
+    for r in results:
+        lat = r['latency_ms']
+        cells = [
+            r['config'], f'{r["params_m"]:.1f}',
+            f'{r.get("gflops", float("nan")):.1f}',
+            f'{lat["median"]:.0f} ({lat["p25"]:.0f}-{lat["p75"]:.0f})',
+            ratio(lat['median'], base['latency_ms']['median']),
+            ratio(r.get('gflops', 0), base.get('gflops', 0))
+        ]
+        if 'train_iter_s' in r:
+            cells += [
+                f'{r["train_iter_s"]["median"]:.2f}',
+                ratio(r['train_iter_s']['median'],
+                      base['train_iter_s']['median'])
+            ]
+        if 'memory' in r:
+            cells += [
+                f'{r["memory"][mem_key]:.0f}',
+                ratio(r['memory'][mem_key], base['memory'][mem_key]),
+                f'{r["memory"]["rss_model_built_mb"]:.0f}'
+            ]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    notes = sorted(
+        {op
+         for r in results
+         for op in r.get('flops_not_counted', {})})
+    if notes:
+        lines += ['', 'Not counted in FLOPs: ' + ', '.join(notes)]
+    for r in results:
+        c: Optional[dict] = r.get('components')
+        if c:
+            lines += [
+                '', f'{r["config"]}: AFP extractor '
+                f'{c["afp_extractor_ms"]:.1f} ms vs plain RoIAlign calls '
+                f'{c["plain_roi_align_ms"]:.1f} ms on {c["num_rois"]} RoIs '
+                f'({c["ratio"]:.2f}x)'
+            ]
+        if r.get('predict_profile'):
+            lines += [
+                '', f'{r["config"]}: predict step, top operators by self '
+                'time (per image)', '',
+                '| operator | self ms | share | calls |', '|---|---|---|---|'
+            ]
+            lines += [
+                f'| {e["op"]} | {e["self_ms"]:.1f} | {e["share"]:.1%} | '
+                f'{e["calls"]:g} |' for e in r['predict_profile']
+            ]
+    return '\n'.join(lines) + '\n'

@@ -1,0 +1,4 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+from .detectron_rpn_head import DetectronRPNHead
+
+__all__ = ['DetectronRPNHead']
