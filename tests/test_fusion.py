@@ -48,6 +48,10 @@ def test_a_new_table_entry_works_in_afp_and_ff(monkeypatch):
     torch.manual_seed(0)
     x = torch.randn(5, 4, 8, 6, 6)
 
+    def min_over_levels(first_layer):  # each level's own layer, then min
+        levels = [layer(x[:, i]) for i, layer in enumerate(first_layer)]
+        return torch.stack(levels).amin(0)
+
     box = MODELS.build(
         dict(
             type='AFPShared2FCBBoxHead',
@@ -56,9 +60,7 @@ def test_a_new_table_entry_works_in_afp_and_ff(monkeypatch):
             roi_feat_size=6,
             num_classes=3,
             fusion='min')).eval()
-    fc1 = box.shared_fcs[0].layers
-    levels = [layer(x[:, i]) for i, layer in enumerate(fc1)]
-    fused = torch.stack(levels).amin(0)
+    fused = min_over_levels(box.shared_fcs[0].layers)
     torch.testing.assert_close(box(x)[0], box.fc_cls(box.shared_fcs[1](fused)))
 
     mask = MODELS.build(
@@ -70,9 +72,7 @@ def test_a_new_table_entry_works_in_afp_and_ff(monkeypatch):
             num_classes=3,
             fusion='min',
             ff_fusion='min')).eval()
-    conv1 = mask.convs[0].layers
-    h = torch.stack([layer(x[:, i]) for i, layer in enumerate(conv1)]).amin(0)
-    h = mask.convs[1](h)
+    h = mask.convs[1](min_over_levels(mask.convs[0].layers))
     h = mask.convs[2](h)
     ff = mask.ff_fc(mask.ff_convs(h)).view(-1, 1, 12, 12)
     logits = mask.conv_logits(mask.relu(mask.upsample(mask.convs[3](h))))

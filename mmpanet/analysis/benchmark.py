@@ -74,7 +74,6 @@ def build_model(path: str, num_dets: int, device: str):
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.test_cfg.rcnn.score_thr = 0.0
     model_cfg.test_cfg.rcnn.max_per_img = num_dets
-    model_cfg.backbone.init_cfg = None  # no downloads
     model = MODELS.build(model_cfg)
     if device == 'cpu':
         model = revert_sync_batchnorm(model)

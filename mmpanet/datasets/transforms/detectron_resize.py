@@ -1,5 +1,6 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 import cv2
+import mmcv
 import numpy as np
 from mmdet.datasets.transforms import Resize
 from mmdet.registry import TRANSFORMS
@@ -66,5 +67,7 @@ class DetectronResize(Resize):
     def _resize_seg(self, results: dict) -> None:
         if results.get('gt_seg_map', None) is not None:
             h, w = results['img_shape']
-            results['gt_seg_map'] = cv2.resize(
-                results['gt_seg_map'], (w, h), interpolation=cv2.INTER_NEAREST)
+            results['gt_seg_map'] = mmcv.imresize(
+                results['gt_seg_map'], (w, h),
+                interpolation='nearest',
+                backend=self.backend)
