@@ -22,6 +22,7 @@ if [ -n "${MAX_ITERS:-}" ]; then
           "param_scheduler.1.end=$MAX_ITERS")
 fi
 start=$(date +%s)
+cpu_before="$(head -n 1 /proc/stat 2>/dev/null || true)"
 
 if [ ! -f data/shapes/annotations/instances_val.json ]; then
     "$PY" tools/generate_shapes_data.py --out data/shapes
@@ -31,8 +32,12 @@ CKPT="$(cat "$WORK_DIR/last_checkpoint")"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR" \
     --show-dir predictions "${OPTS[@]}"
 
+steal="$(printf '%s\n%s\n' "$cpu_before" "$(head -n 1 /proc/stat 2>/dev/null || true)" \
+    | awk '$1 == "cpu" { for (i = 2; i <= 9; i++) { d[i] = $i - p[i]; p[i] = $i } n++ }
+           END { t = 0; for (i = 2; i <= 9; i++) t += d[i]; if (n == 2 && t > 0) printf "%.1f%%", 100 * d[9] / t; else printf "n/a" }')"
+
 echo
-echo "main job done in $(( $(date +%s) - start ))s"
+echo "main job done in $(( $(date +%s) - start ))s (CPU time stolen by the hypervisor meanwhile: $steal)"
 echo "  checkpoint:  $CKPT"
 echo "  metrics:     $WORK_DIR/metrics.json"
 echo "  predictions: $(ls -d "$WORK_DIR"/*/predictions | tail -n 1)/"

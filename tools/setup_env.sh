@@ -3,8 +3,8 @@
 #
 # Idempotent: every step is skipped when what it installs is already there, so
 # a second run finishes in seconds. The one slow step is the first build of
-# mmcv's compiled ops (about 20 minutes on 2 cores); pip caches the wheel, so a
-# fresh clone on the same machine reuses it.
+# mmcv's compiled ops (25-35 minutes on 2 cores, its progress printed every
+# 30 s); pip caches the wheel, so a fresh clone on the same machine reuses it.
 #
 # Environment variables:
 #   VENV      where the environment lives (default: <repo>/.venv)
@@ -35,6 +35,29 @@ fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 PIN=(-c "$ROOT/tools/constraints.txt")
+
+show_build_progress() {  # PID LOG: every 30 s while PID runs, ninja's count
+    local pid=$1 log=$2 start=$SECONDS last=$SECONDS step done total el
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 2
+        [ $((SECONDS - last)) -ge "${PROGRESS_EVERY:-30}" ] || continue
+        last=$SECONDS
+        el=$((SECONDS - start))
+        step=$(grep -o '\[[0-9][0-9]*/[0-9][0-9]*\]' "$log" 2>/dev/null | tail -n 1 | tr -d '[]')
+        if [ -z "$step" ]; then
+            say "building mmcv: preparing the build, $((el / 60))m$((el % 60))s elapsed"
+            continue
+        fi
+        done=${step%/*}; total=${step#*/}
+        if [ "$done" -gt 0 ]; then
+            say "building mmcv: $done/$total files compiled, $((el / 60))m$((el % 60))s elapsed, about $(( (el * (total - done) / done + 59) / 60 )) min left"
+        else
+            say "building mmcv: 0/$total files compiled, $((el / 60))m$((el % 60))s elapsed"
+        fi
+    done
+    el=$((SECONDS - start))
+    say "building mmcv: finished after $((el / 60))m$((el % 60))s"
+}
 
 has() {  # has DIST==VERSION (or DIST) installed?
     "$PY" - "$1" <<'PYEOF' >/dev/null 2>&1
@@ -75,10 +98,16 @@ import os, sys, sysconfig
 sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 1)
 PYEOF
     mkdir -p "$LOG_DIR"
-    say "building mmcv==$MMCV_VERSION with compiled ops (first time: ~20 min on 2 cores; log: $LOG_DIR/mmcv-build.log)"
+    say "building mmcv==$MMCV_VERSION with compiled ops, once (25-35 min on 2 cores; log: $LOG_DIR/mmcv-build.log)"
     export MAX_JOBS="${MAX_JOBS:-$(nproc 2>/dev/null || echo 2)}"
     export MMCV_WITH_OPS=1
-    if ! "${PIP[@]}" install "${PIN[@]}" --no-build-isolation "mmcv==$MMCV_VERSION" >"$LOG_DIR/mmcv-build.log" 2>&1; then
+    # -v puts ninja's "[done/total]" lines in the log; a watcher prints them
+    "${PIP[@]}" install -v "${PIN[@]}" --no-build-isolation "mmcv==$MMCV_VERSION" >"$LOG_DIR/mmcv-build.log" 2>&1 &
+    build_pid=$!
+    show_build_progress "$build_pid" "$LOG_DIR/mmcv-build.log"
+    build_rc=0
+    wait "$build_pid" || build_rc=$?
+    if [ "$build_rc" -ne 0 ]; then
         echo >&2
         grep -E -m 15 'error:|Error:|fatal error|No such file|not found' "$LOG_DIR/mmcv-build.log" >&2 || tail -n 15 "$LOG_DIR/mmcv-build.log" >&2
         die "building mmcv==$MMCV_VERSION failed (first errors above; full log: $LOG_DIR/mmcv-build.log).

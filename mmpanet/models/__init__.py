@@ -1,4 +1,5 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+from .data_preprocessors import MemoryFormatDetDataPreprocessor
 from .dense_heads import DetectronRPNHead
 from .layers import (FUSION_OPS, AdaptiveFeatureFusion, FCModule,
                      PerLevelLayers, fuse)
@@ -16,5 +17,6 @@ __all__ = [
     'AFPShared2FCBBoxHead', 'AFPShared4Conv1FCBBoxHead',
     'NormedConvFCBBoxHead', 'NormedShared2FCBBoxHead', 'AFPFCNMaskHead',
     'FCFusionMaskHead', 'DetectronRoIHead', 'DetectronRPNHead',
-    'DetectronAnchorGenerator', 'DetectronDeltaXYWHBBoxCoder'
+    'DetectronAnchorGenerator', 'DetectronDeltaXYWHBBoxCoder',
+    'MemoryFormatDetDataPreprocessor'
 ]

@@ -3,9 +3,11 @@ from .adaptive_feature_fusion import AdaptiveFeatureFusion
 from .cpu_sync_batchnorm import CPUSyncBatchNorm
 from .fc_module import FCModule
 from .fusion import FUSION_OPS, check_choice, fuse
+from .multi_level_roi_align import multi_level_roi_align
 from .per_level_layers import PerLevelLayers, fresh_copy
 
 __all__ = [
     'AdaptiveFeatureFusion', 'CPUSyncBatchNorm', 'FCModule', 'FUSION_OPS',
-    'PerLevelLayers', 'check_choice', 'fresh_copy', 'fuse'
+    'PerLevelLayers', 'check_choice', 'fresh_copy', 'fuse',
+    'multi_level_roi_align'
 ]

@@ -1,10 +1,16 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
+from mmcv.ops import RoIAlign
 from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.registry import MODELS
+from mmdet.utils import ConfigType, OptMultiConfig
 from torch import Tensor
+
+from ...layers import check_choice, multi_level_roi_align
+
+IMPLEMENTATIONS = ('mmcv', 'gather')
 
 # mmcv's CPU RoIAlign kernel has no bfloat16; such features are pooled in fp32
 _CPU_UNSUPPORTED_DTYPES = (torch.bfloat16, )
@@ -30,8 +36,40 @@ class AllLevelRoIExtractor(SingleRoIExtractor):
         finest_scale (int): Not used for pooling; kept so that
             :meth:`map_roi_levels` (inherited) tells the level plain FPN
             would pick, for analysis (paper Fig. 3). Defaults to 56.
+        implementation (str): ``'mmcv'``: one call of the RoI layer per
+            level. ``'gather'``: every level in one weighted gather
+            (:func:`multi_level_roi_align`), the same arithmetic as mmcv's
+            RoIAlign; it needs ``type='RoIAlign'`` with ``pool_mode='avg'``
+            and a fixed ``sampling_ratio > 0``, and on CPU it is several
+            times faster (forward and backward use every core). Defaults to
+            ``'mmcv'``.
         init_cfg (dict, optional): Initialization config.
     """
+
+    def __init__(self,
+                 roi_layer: ConfigType,
+                 out_channels: int,
+                 featmap_strides: List[int],
+                 finest_scale: int = 56,
+                 implementation: str = 'mmcv',
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            roi_layer=roi_layer,
+            out_channels=out_channels,
+            featmap_strides=featmap_strides,
+            finest_scale=finest_scale,
+            init_cfg=init_cfg)
+        check_choice('implementation', implementation, IMPLEMENTATIONS)
+        if implementation == 'gather':
+            layer = self.roi_layers[0]
+            if not (isinstance(layer, RoIAlign) and layer.pool_mode == 'avg'
+                    and layer.sampling_ratio > 0
+                    and not layer.use_torchvision):
+                raise ValueError("implementation='gather' needs roi_layer="
+                                 "dict(type='RoIAlign', pool_mode='avg', "
+                                 'sampling_ratio=N) with N > 0, got '
+                                 f'{roi_layer}')
+        self.implementation = implementation
 
     def forward(self,
                 feats: Tuple[Tensor],
@@ -56,8 +94,12 @@ class AllLevelRoIExtractor(SingleRoIExtractor):
         if feats[0].device.type == 'cpu' and dtype in _CPU_UNSUPPORTED_DTYPES:
             compute_dtype = torch.float32
         rois = rois.to(compute_dtype)
-        pooled = [
-            layer(f.to(compute_dtype), rois)
-            for layer, f in zip(self.roi_layers, feats)
-        ]
+        feats = [f.to(compute_dtype) for f in feats]
+        if self.implementation == 'gather':
+            layer = self.roi_layers[0]
+            return multi_level_roi_align(
+                feats, rois, layer.output_size,
+                [lay.spatial_scale for lay in self.roi_layers],
+                layer.sampling_ratio, layer.aligned).to(dtype)
+        pooled = [layer(f, rois) for layer, f in zip(self.roi_layers, feats)]
         return torch.stack(pooled, dim=1).to(dtype)

@@ -1,0 +1,58 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""tools/analysis_tools/train_speed.py on two configs and the tiny dataset,
+and the steal reading it reports."""
+import os
+import re
+import subprocess
+import sys
+
+from test_tools import FAST
+
+from mmpanet.analysis.train_speed import steal_percent
+
+CONFIGS = [
+    'configs/shapes/mask-rcnn_r18-w32_fpn_1100i_shapes.py',
+    'configs/shapes/panet_r18-w32_pafpn-relu_1100i_shapes.py'
+]
+
+
+def test_steal_percent_is_steal_over_all_time():
+    before = [100, 0, 100, 800, 0, 0, 0, 0, 0, 0]
+    after = [200, 0, 200, 1500, 0, 0, 0, 100, 0, 0]
+    assert steal_percent(before, after) == 10.0
+    assert steal_percent(before, before) == 0.0
+
+
+def test_two_configs_interleaved_with_profile(workspace, root):
+    configs = [os.path.join(root, c) for c in CONFIGS]
+    proc = subprocess.run([
+        sys.executable,
+        os.path.join(root, 'tools/analysis_tools/train_speed.py'), *configs,
+        '--iters', '3', '--warmup', '1', '--rounds', '2', '--profile', '1',
+        '--cfg-options', *FAST
+    ],
+                          cwd=workspace,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    # blocks alternate A, B, A, B
+    rounds = re.findall(r'round (\d)/2: (\S+\.py)', out)
+    assert rounds == [('1', 'mask-rcnn_r18-w32_fpn_1100i_shapes.py'),
+                      ('1', 'panet_r18-w32_pafpn-relu_1100i_shapes.py'),
+                      ('2', 'mask-rcnn_r18-w32_fpn_1100i_shapes.py'),
+                      ('2', 'panet_r18-w32_pafpn-relu_1100i_shapes.py')]
+    rows = re.findall(
+        r'^\| (\S+\.py) \| ([\d.]+) \| ([\d., ]+) \| ([\d.]+) '
+        r'\| ([\d.]+) \| ([\d.]+)x \|$', out, re.M)
+    assert [r[0] for r in rows] == [os.path.basename(c) for c in CONFIGS]
+    for name, median, blocks, its, data, speed in rows:
+        assert float(median) > 0 and len(blocks.split(',')) == 2
+        assert abs(float(its) - 1 / float(median)) < 0.01
+    assert rows[0][5] == '1.00'
+    assert re.search(r'CPU steal during the run: [\d.]+%', out)
+    # the profile of the first block lists operators and module ranges
+    assert 'module::roi_head.bbox_roi_extractor' in out
+    assert 'module::backbone' in out
+    assert 'aten::' in out
