@@ -33,10 +33,12 @@ def test_benchmark_two_configs(tmp_path):
         assert r['memory'][
             'rss_peak_mb'] > r['memory']['rss_model_built_mb'] * 0.5
         assert r['gflops'] > 0
-    # PANet adds parameters and compute; RoIAlign is not traceable
+    # PANet adds parameters and compute; RoIAlign is not traceable, nor is
+    # the gather that pools PANet's levels
     assert panet['params_m'] > base['params_m']
     assert panet['gflops'] > base['gflops']
-    assert any('RoIAlign' in op for op in panet['flops_not_counted'])
+    assert any('RoIAlign' in op for op in base['flops_not_counted'])
+    assert any('WeightedGather' in op for op in panet['flops_not_counted'])
     comp = panet['components']
     assert comp['afp_extractor_ms'] > 0 and comp['plain_roi_align_ms'] > 0
     assert comp['ratio'] == pytest.approx(comp['afp_extractor_ms'] /

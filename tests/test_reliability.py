@@ -175,7 +175,8 @@ def test_two_process_distributed_training_with_syncbn(workspace, root):
             'bash',
             osp.join(root, 'tools', 'dist_train.sh'),
             osp.join(root, CONFIG), '2', '--work-dir', wd, '--cfg-options'
-        ] + FAST + iters(2) + syncbn,
+        ] + FAST + iters(2) + syncbn +
+        ['auto_scale_lr.base_batch_size=4'],  # 2 processes x 2 images
         cwd=workspace,
         env=env,
         capture_output=True,

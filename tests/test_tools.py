@@ -22,6 +22,7 @@ FAST = [
     'val_dataloader.dataset.pipeline.1.scale=(96,96)',
     'test_dataloader.dataset.pipeline.1.scale=(96,96)',
     'default_hooks.logger.interval=1',
+    'auto_scale_lr.base_batch_size=2',  # the batch above
 ]
 
 

@@ -37,26 +37,26 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 PIN=(-c "$ROOT/tools/constraints.txt")
 
 show_build_progress() {  # PID LOG: every 30 s while PID runs, ninja's count
-    local pid=$1 log=$2 start=$SECONDS last=$SECONDS step done total el
+    local pid=$1 log=$2 start=$SECONDS last=$SECONDS step n_done total el
     while kill -0 "$pid" 2>/dev/null; do
         sleep 2
         [ $((SECONDS - last)) -ge "${PROGRESS_EVERY:-30}" ] || continue
         last=$SECONDS
         el=$((SECONDS - start))
-        step=$(grep -o '\[[0-9][0-9]*/[0-9][0-9]*\]' "$log" 2>/dev/null | tail -n 1 | tr -d '[]')
+        step=$(grep -o '\[[0-9][0-9]*/[0-9][0-9]*\]' "$log" 2>/dev/null | tail -n 1 | tr -d '[]' || true)
         if [ -z "$step" ]; then
-            say "building mmcv: preparing the build, $((el / 60))m$((el % 60))s elapsed"
+            say "mmcv: preparing, $((el / 60))m$((el % 60))s elapsed"
             continue
         fi
-        done=${step%/*}; total=${step#*/}
-        if [ "$done" -gt 0 ]; then
-            say "building mmcv: $done/$total files compiled, $((el / 60))m$((el % 60))s elapsed, about $(( (el * (total - done) / done + 59) / 60 )) min left"
+        n_done=${step%/*}; total=${step#*/}
+        if [ "$n_done" -gt 0 ]; then
+            say "building mmcv: $n_done/$total files compiled, $((el / 60))m$((el % 60))s elapsed, about $(( (el * (total - n_done) / n_done + 59) / 60 )) min left"
         else
             say "building mmcv: 0/$total files compiled, $((el / 60))m$((el % 60))s elapsed"
         fi
     done
     el=$((SECONDS - start))
-    say "building mmcv: finished after $((el / 60))m$((el % 60))s"
+    say "mmcv: pip finished after $((el / 60))m$((el % 60))s"
 }
 
 has() {  # has DIST==VERSION (or DIST) installed?
@@ -98,7 +98,7 @@ import os, sys, sysconfig
 sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 1)
 PYEOF
     mkdir -p "$LOG_DIR"
-    say "building mmcv==$MMCV_VERSION with compiled ops, once (25-35 min on 2 cores; log: $LOG_DIR/mmcv-build.log)"
+    say "installing mmcv==$MMCV_VERSION with compiled ops: pip's cached wheel, or else a build from source (25-35 min on 2 cores, once; log: $LOG_DIR/mmcv-build.log)"
     export MAX_JOBS="${MAX_JOBS:-$(nproc 2>/dev/null || echo 2)}"
     export MMCV_WITH_OPS=1
     # -v puts ninja's "[done/total]" lines in the log; a watcher prints them

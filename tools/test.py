@@ -3,6 +3,10 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
         [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
+        [--skip-preflight]
+
+Checks the set-up first (``mmpanet.utils.preflight``) and stops with every
+problem it finds.
 """
 import argparse
 import json
@@ -57,6 +61,7 @@ def build_config(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
+    entrypoint.preflight(cfg, args, 'test', args.checkpoint)
     runner = entrypoint.build_runner(cfg)
     with entrypoint.name_bad_annotation_files(cfg):
         metrics = runner.test()

@@ -3,6 +3,10 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch]
+        [--skip-preflight]
+
+Checks the set-up first (``mmpanet.utils.preflight``) and stops with every
+problem it finds.
 """
 import argparse
 import os.path as osp
@@ -79,6 +83,7 @@ def build_config(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
+    entrypoint.preflight(cfg, args, 'train')
     with entrypoint.name_bad_annotation_files(cfg):
         entrypoint.build_runner(cfg).train()
     entrypoint.close_process_group()

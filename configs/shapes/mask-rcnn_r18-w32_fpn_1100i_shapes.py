@@ -2,10 +2,6 @@
 # (tools/generate_shapes_data.py). A narrow ResNet-18 trained from scratch,
 # sized so training + evaluation fit a 2-core CPU in minutes.
 # The PANet config beside it changes only the neck and the RoI head modules.
-# Training runs in bf16 autocast (CPUAmpOptimWrapper; on a GPU use mmengine's
-# AmpOptimWrapper) on channels-last batches, with 200 RPN proposals per level
-# before NMS: measured to train faster on a 2-core CPU at the same AP
-# (README, "The main job").
 _base_ = '../_base_/panet_runtime.py'
 
 data_root = 'data/shapes/'
@@ -16,8 +12,7 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='MaskRCNN',
     data_preprocessor=dict(
-        type='MemoryFormatDetDataPreprocessor',
-        memory_format='channels_last',
+        type='DetDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
@@ -110,8 +105,8 @@ model = dict(
             pos_weight=-1,
             debug=False),
         rpn_proposal=dict(
-            nms_pre=200,
-            max_per_img=200,
+            nms_pre=500,
+            max_per_img=300,
             nms=dict(type='nms', iou_threshold=0.7),
             min_bbox_size=0),
         rcnn=dict(
@@ -217,7 +212,7 @@ param_scheduler = [
         gamma=0.1)
 ]
 optim_wrapper = dict(
-    type='CPUAmpOptimWrapper',
+    type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),
     clip_grad=dict(max_norm=10.0, norm_type=2))
 auto_scale_lr = dict(enable=False, base_batch_size=4)

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import os.path as osp
+import sys
 
 from mmdet.registry import RUNNERS
 from mmengine.config import Config, DictAction
@@ -13,7 +14,8 @@ from mmengine.runner import Runner
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """--work-dir, --cfg-options, --launcher and --local-rank."""
+    """--work-dir, --cfg-options, --launcher, --local-rank and
+    --skip-preflight."""
     parser.add_argument(
         '--work-dir',
         help='directory for logs, checkpoints and metrics (default: '
@@ -29,6 +31,10 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--skip-preflight',
+        action='store_true',
+        help='do not check data, weights, batch and channels first')
 
 
 def load_config(args: argparse.Namespace) -> Config:
@@ -46,6 +52,25 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def preflight(cfg: Config,
+              args: argparse.Namespace,
+              mode: str,
+              checkpoint: str = None) -> None:
+    """Run :func:`mmpanet.utils.preflight.run_preflight` unless
+    ``--skip-preflight``; on problems print them all and exit with status
+    1."""
+    from .preflight import PreflightError, run_preflight, world_size_from_env
+    if getattr(args, 'skip_preflight', False):
+        return
+    world_size = 1 if cfg.get('launcher', 'none') == 'none' else \
+        world_size_from_env()
+    try:
+        run_preflight(cfg, mode, world_size, checkpoint=checkpoint)
+    except PreflightError as e:
+        print(e, file=sys.stderr)
+        raise SystemExit(1)
 
 
 def init_cpu_process_group(cfg: Config) -> None:

@@ -1,0 +1,353 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""Check a config's set-up in seconds, before a runner is built.
+
+``tools/train.py`` and ``tools/test.py`` run these checks first (skip them
+with ``--skip-preflight``); ``tools/misc/preflight.py`` runs them alone. Each
+check returns :class:`Problem` s, each naming the config key or path at fault
+and the fix; all of them are reported together:
+
+- data: every annotation file the run reads exists and parses, every image
+  folder exists, and the first few images of each annotation file decode;
+- pretrained weights: every ``init_cfg`` checkpoint (and ``load_from``) is a
+  local file, or already in torch's download cache, or its host answers;
+- batch: processes x images per process against the config's
+  ``auto_scale_lr.base_batch_size``, with the ``--auto-scale-lr`` advice;
+- channels: the backbone, built alone and run on one small image, gives the
+  channels that ``model.neck.in_channels`` expects.
+"""
+import os
+import os.path as osp
+import re
+import socket
+import urllib.parse
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+
+DATALOADERS = {
+    'train': ('train_dataloader', 'val_dataloader'),
+    'test': ('test_dataloader', ),
+}
+EVALUATORS = {'train': ('val_evaluator', ), 'test': ('test_evaluator', )}
+HEAD_BYTES = 4 << 20
+FILE_NAME = re.compile(r'"file_name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+@dataclass
+class Problem:
+    where: str  # the config key or path at fault
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f'- {self.where}: {self.what}\n  fix: {self.fix}'
+
+
+class PreflightError(RuntimeError):
+    """Raised by :func:`run_preflight` with every problem found."""
+
+    def __init__(self, config: str, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        lines = [f'preflight found {len(problems)} problem(s) in {config}:']
+        lines += [str(p) for p in problems]
+        lines.append('(skip these checks with --skip-preflight)')
+        super().__init__('\n'.join(lines))
+
+
+# ---------------------------------------------------------------- data
+def _datasets(node, key: str) -> Iterator[Tuple[str, dict]]:
+    """``(config key, dataset cfg)`` of every dataset with an
+    ``ann_file`` under ``node`` (wrappers such as ``ConcatDataset``
+    included)."""
+    if isinstance(node, dict):
+        if node.get('ann_file'):
+            yield key, node
+        for name in ('dataset', 'datasets'):
+            child = node.get(name)
+            if isinstance(child, dict):
+                yield from _datasets(child, f'{key}.{name}')
+            elif isinstance(child, (list, tuple)):
+                for i, item in enumerate(child):
+                    yield from _datasets(item, f'{key}.{name}.{i}')
+
+
+def _join(root: Optional[str], path: str) -> str:
+    return path if not root or osp.isabs(path) else osp.join(root, path)
+
+
+def _first_images(ann_path: str, num: int) -> List[str]:
+    """File names of the first ``num`` images of a COCO-style file, read
+    from its first megabytes only (COCO's train file is 450 MB; the
+    dataset parses it in full later)."""
+    with open(ann_path, 'rb') as f:
+        head = f.read(HEAD_BYTES).decode('utf-8', errors='ignore')
+    return FILE_NAME.findall(head)[:num]
+
+
+def check_data(cfg: Config,
+               mode: str = 'train',
+               num_images: int = 3) -> List[Problem]:
+    """Annotation files, image folders and the first ``num_images`` images
+    of every dataset the ``mode`` ('train' or 'test') reads."""
+    import mmcv
+    problems = []
+    hint = ('put the dataset there (e.g. ln -s /path/to/coco data/coco) '
+            "or point the dataloaders' data_root elsewhere, see README "
+            "'Preparing data and weights'")
+    for loader_key in DATALOADERS[mode]:
+        for key, ds in _datasets(cfg.get(loader_key), loader_key):
+            root = ds.get('data_root')
+            ann_path = _join(root, ds['ann_file'])
+            if not osp.isfile(ann_path):
+                problems.append(
+                    Problem(f'{key}.ann_file', f'{ann_path} does not exist',
+                            hint))
+                continue
+            prefix = ds.get('data_prefix') or {}
+            img_dir = _join(root, prefix.get('img', prefix.get('img_path',
+                                                               '')))
+            if img_dir and not osp.isdir(img_dir):
+                problems.append(
+                    Problem(f'{key}.data_prefix.img',
+                            f'image folder {img_dir} does not exist', hint))
+                continue
+            names = _first_images(ann_path, num_images)
+            if not names:
+                problems.append(
+                    Problem(
+                        f'{key}.ann_file',
+                        f'{ann_path} lists no images (no "file_name" '
+                        'in its first megabytes)',
+                        'use the COCO-format annotation file of the '
+                        'dataset'))
+                continue
+            for name in names:
+                path = osp.join(img_dir, name)
+                try:
+                    img = mmcv.imread(path)
+                except Exception as e:  # noqa: BLE001 (any decode failure)
+                    img, reason = None, str(e)
+                else:
+                    reason = 'it does not decode as an image'
+                if img is None or img.size == 0:
+                    if not osp.isfile(path):
+                        reason = 'it does not exist'
+                    problems.append(
+                        Problem(f'{key}: image {path}', reason,
+                                f'check the images listed in {ann_path}'))
+    for eval_key in EVALUATORS[mode]:
+        evaluators = cfg.get(eval_key) or []
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        for i, ev in enumerate(evaluators):
+            ann = ev.get('ann_file') if isinstance(ev, dict) else None
+            if ann and not osp.isfile(ann):
+                key = eval_key if len(evaluators) == 1 else f'{eval_key}.{i}'
+                problems.append(
+                    Problem(f'{key}.ann_file', f'{ann} does not exist', hint))
+    return problems
+
+
+# ---------------------------------------------------------------- weights
+def _init_checkpoints(node, key: str) -> Iterator[Tuple[str, str]]:
+    """``(config key, checkpoint)`` of every ``type='Pretrained'``
+    ``init_cfg`` under ``node``."""
+    if isinstance(node, dict):
+        init = node.get('init_cfg')
+        inits = init if isinstance(init, (list, tuple)) else [init]
+        for i, item in enumerate(inits):
+            if isinstance(item, dict) and item.get('type') == 'Pretrained' \
+                    and item.get('checkpoint'):
+                sub = 'init_cfg' if len(inits) == 1 else f'init_cfg.{i}'
+                yield f'{key}.{sub}.checkpoint', item['checkpoint']
+        for name, value in node.items():
+            if name != 'init_cfg':
+                yield from _init_checkpoints(value, f'{key}.{name}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _init_checkpoints(value, f'{key}.{i}')
+
+
+def checkpoint_url(checkpoint: str) -> str:
+    """The URL mmengine downloads ``checkpoint`` from ('' for a local
+    path). Raises ``ImportError`` for ``torchvision://`` without
+    torchvision and ``KeyError`` for an unknown model name."""
+    from mmengine.runner.checkpoint import (get_external_models,
+                                            get_mmcls_models,
+                                            get_torchvision_models)
+    if checkpoint.startswith(('http://', 'https://')):
+        return checkpoint
+    for prefix, table in (('torchvision://', get_torchvision_models),
+                          ('modelzoo://', get_torchvision_models),
+                          ('open-mmlab://', get_external_models),
+                          ('openmmlab://', get_external_models),
+                          ('mmcls://', get_mmcls_models)):
+        if checkpoint.startswith(prefix):
+            return table()[checkpoint[len(prefix):]]
+    return ''
+
+
+def download_cache(url: str) -> str:
+    """Where mmengine's ``load_url`` keeps the file of ``url``."""
+    from torch.hub import _get_torch_home
+    name = osp.basename(urllib.parse.urlparse(url).path)
+    return osp.join(_get_torch_home(), 'checkpoints', name)
+
+
+def reachable(url: str, timeout: float = 3.0) -> bool:
+    """Whether the host of ``url`` accepts a connection."""
+    parts = urllib.parse.urlparse(url)
+    port = parts.port or (443 if parts.scheme == 'https' else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout):
+            return True
+    except OSError:
+        return False
+
+
+def check_weights(cfg: Config, timeout: float = 3.0) -> List[Problem]:
+    """Every pretrained checkpoint is local, cached or reachable."""
+    problems = []
+    found = list(_init_checkpoints(cfg.get('model'), 'model'))
+    if cfg.get('load_from'):
+        found.append(('load_from', cfg.load_from))
+    for key, ckpt in found:
+        try:
+            url = checkpoint_url(ckpt)
+        except ImportError as e:
+            problems.append(
+                Problem(
+                    key, f'{ckpt} needs {e.name}, which is not '
+                    'installed', f'pip install {e.name}, or set {key} '
+                    'to a local .pth file'))
+            continue
+        except KeyError:
+            problems.append(
+                Problem(key, f'{ckpt} names no model mmengine knows',
+                        'check the name, or set a local .pth file'))
+            continue
+        if not url:
+            if not osp.isfile(ckpt):
+                problems.append(
+                    Problem(key, f'checkpoint file {ckpt} does not exist',
+                            'check the path'))
+            continue
+        cached = download_cache(url)
+        if osp.isfile(cached) or reachable(url, timeout):
+            continue
+        problems.append(
+            Problem(
+                key, f'{ckpt} is not in the download cache ({cached}) and '
+                f'{urllib.parse.urlparse(url).hostname} cannot be reached',
+                f'download {url} on a machine online and copy it to '
+                f'{cached} (TORCH_HOME moves the cache), or set {key} to a '
+                'local .pth file'))
+    return problems
+
+
+# ---------------------------------------------------------------- batch
+def check_batch(cfg: Config, world_size: int,
+                auto_scale_lr: bool) -> List[Problem]:
+    """Processes x images per process against the config's batch."""
+    base = (cfg.get('auto_scale_lr') or {}).get('base_batch_size')
+    per_process = (cfg.get('train_dataloader') or {}).get('batch_size')
+    if not base or not per_process:
+        return []
+    total = world_size * per_process
+    enabled = auto_scale_lr or cfg.auto_scale_lr.get('enable', False)
+    if total == base or enabled:
+        return []
+    return [
+        Problem(
+            'train_dataloader.batch_size', f'{world_size} process(es) x '
+            f'{per_process} images = {total} images per iteration, but '
+            f'the schedule is set for {base} '
+            '(auto_scale_lr.base_batch_size)',
+            f'add --auto-scale-lr to scale the lr by {total}/{base}, or run '
+            f'{base // per_process if base % per_process == 0 else "more"}'
+            ' processes')
+    ]
+
+
+# ---------------------------------------------------------------- channels
+def backbone_channels(cfg: Config) -> List[int]:
+    """Channels of each output of ``cfg.model.backbone``, built alone (no
+    pretrained weights) and run on one 64x64 image."""
+    import copy
+
+    import torch
+    from mmdet.registry import MODELS
+    backbone_cfg = copy.deepcopy(cfg.model.backbone)
+    backbone_cfg.pop('init_cfg', None)
+    backbone = MODELS.build(backbone_cfg)
+    backbone.eval()  # mmdet's ResNet.train() returns None
+    with torch.no_grad():
+        outs = backbone(torch.zeros(1, 3, 64, 64))
+    return [int(o.shape[1]) for o in outs]
+
+
+def check_channels(cfg: Config) -> List[Problem]:
+    """``model.neck.in_channels`` against what the backbone gives."""
+    model = cfg.get('model') or {}
+    neck = model.get('neck')
+    if not isinstance(neck, dict) or 'in_channels' not in neck or \
+            not isinstance(model.get('backbone'), dict):
+        return []
+    expected = neck['in_channels']
+    try:
+        given = backbone_channels(cfg)
+    except Exception as e:  # noqa: BLE001 (reported, not raised)
+        return [
+            Problem('model.backbone', f'cannot be built and run ({e})',
+                    'check the backbone settings')
+        ]
+    start = neck.get('start_level', 0)
+    if isinstance(expected, int):
+        ok = all(c == expected for c in given[start:])
+    else:
+        expected = list(expected)
+        ok = expected == given
+    if ok:
+        return []
+    return [
+        Problem(
+            'model.neck.in_channels',
+            f'is {expected} but the backbone ({model.backbone.get("type")})'
+            f' gives {given} channels', f'set model.neck.in_channels={given}')
+    ]
+
+
+# ---------------------------------------------------------------- all
+def run_preflight(cfg: Config,
+                  mode: str = 'train',
+                  world_size: int = 1,
+                  auto_scale_lr: bool = False,
+                  checkpoint: Optional[str] = None,
+                  timeout: float = 3.0) -> None:
+    """Run every check for ``mode`` ('train' or 'test'); raise
+    :class:`PreflightError` listing every problem found."""
+    if mode not in DATALOADERS:
+        raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
+    problems = check_data(cfg, mode)
+    if mode == 'train':
+        problems += check_weights(cfg, timeout)
+        problems += check_batch(cfg, world_size, auto_scale_lr)
+    elif checkpoint is not None and not osp.isfile(checkpoint):
+        problems.append(
+            Problem('checkpoint', f'{checkpoint} does not exist',
+                    'check the path'))
+    problems += check_channels(cfg)
+    if problems:
+        raise PreflightError(cfg.filename or 'the config', problems)
+
+
+def world_size_from_env() -> int:
+    """``WORLD_SIZE`` as set by torchrun / slurm launchers, else 1."""
+    return int(os.environ.get('WORLD_SIZE', os.environ.get('SLURM_NTASKS', 1)))
+
+
+__all__ = [
+    'Problem', 'PreflightError', 'run_preflight', 'check_data',
+    'check_weights', 'check_batch', 'check_channels', 'world_size_from_env'
+]
