@@ -6,8 +6,9 @@ with ``--skip-preflight``); ``tools/misc/preflight.py`` runs them alone. Each
 check returns :class:`Problem` s, each naming the config key or path at fault
 and the fix; all of them are reported together:
 
-- data: every annotation file the run reads exists and parses, every image
-  folder exists, and the first few images of each annotation file decode;
+- data: every annotation file the run reads exists and lists images, every
+  image folder exists, and the first few images of each annotation file
+  decode;
 - pretrained weights: every ``init_cfg`` checkpoint (and ``load_from``) is a
   local file, or already in torch's download cache, or its host answers;
 - batch: processes x images per process against the config's
