@@ -13,7 +13,8 @@ from tool_utils import load_tool
 
 from mmpanet.utils.preflight import (PreflightError, check_batch,
                                      check_channels, check_data, check_weights,
-                                     download_cache, run_preflight)
+                                     checkpoint_url, download_cache,
+                                     run_preflight)
 
 CONFIG = 'configs/shapes/panet_r18-w32_pafpn-relu_1100i_shapes.py'
 preflight_tool = load_tool('tools/misc/preflight.py')
@@ -107,6 +108,14 @@ def test_uncached_weights_on_unreachable_host(data_copy, root, tmp_path,
     os.makedirs(osp.dirname(cached))
     open(cached, 'wb').close()
     assert check_weights(pretrained(root, url), timeout=1) == []
+
+
+def test_checkpoint_names_resolve_as_mmengine_does():
+    assert checkpoint_url('open-mmlab://detectron/resnet50_caffe') == \
+        checkpoint_url('open-mmlab://resnet50_caffe')  # a deprecated alias
+    assert checkpoint_url('open-mmlab://resnet50_caffe').startswith(
+        'https://download.openmmlab.com/')
+    assert checkpoint_url('work/r18.pth') == 'work/r18.pth'
 
 
 def test_missing_local_and_unknown_weights(data_copy, root):

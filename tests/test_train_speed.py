@@ -8,7 +8,7 @@ import sys
 import pytest
 from test_tools import FAST, run
 
-from mmpanet.analysis.train_speed import steal_percent
+from mmpanet.analysis.train_speed import read_cpu_times, steal_percent
 
 CONFIGS = [
     'configs/shapes/mask-rcnn_r18-w32_fpn_1100i_shapes.py',
@@ -21,6 +21,8 @@ def test_steal_percent_is_steal_over_all_time():
     after = [200, 0, 200, 1500, 0, 0, 0, 100, 0, 0]
     assert steal_percent(before, after) == 10.0
     assert steal_percent(before, before) == 0.0
+    # an earlier reading kept as the text of /proc/stat's first line
+    assert read_cpu_times('cpu  1 2 3 4 5 6 7 8 9 10') == list(range(1, 11))
 
 
 def test_two_configs_interleaved_with_profile(workspace, root):

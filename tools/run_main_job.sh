@@ -32,9 +32,7 @@ CKPT="$(cat "$WORK_DIR/last_checkpoint")"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR" \
     --show-dir predictions "${OPTS[@]}"
 
-steal="$(printf '%s\n%s\n' "$cpu_before" "$(head -n 1 /proc/stat 2>/dev/null || true)" \
-    | awk '$1 == "cpu" { for (i = 2; i <= 9; i++) { d[i] = $i - p[i]; p[i] = $i } n++ }
-           END { t = 0; for (i = 2; i <= 9; i++) t += d[i]; if (n == 2 && t > 0) printf "%.1f%%", 100 * d[9] / t; else printf "n/a" }')"
+steal="$("$PY" -m mmpanet.analysis.train_speed "$cpu_before" 2>/dev/null || echo n/a)"
 
 echo
 echo "main job done in $(( $(date +%s) - start ))s (CPU time stolen by the hypervisor meanwhile: $steal)"

@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 
 # public modules of a two-stage detector whose forward passes are ranged
 MODULES = ('data_preprocessor', 'backbone', 'neck', 'rpn_head',
@@ -33,11 +34,14 @@ MODULES = ('data_preprocessor', 'backbone', 'neck', 'rpn_head',
            'roi_head.mask_roi_extractor', 'roi_head.mask_head')
 
 
-def read_cpu_times() -> List[int]:
+def read_cpu_times(line: Optional[str] = None) -> List[int]:
     """The aggregate ``cpu`` line of ``/proc/stat`` (jiffies): user, nice,
-    system, idle, iowait, irq, softirq, steal, ..."""
-    with open('/proc/stat') as f:
-        return [int(v) for v in f.readline().split()[1:]]
+    system, idle, iowait, irq, softirq, steal, ...; from ``line`` if given
+    (one read earlier), else read now."""
+    if line is None:
+        with open('/proc/stat') as f:
+            line = f.readline()
+    return [int(v) for v in line.split()[1:]]
 
 
 def steal_percent(before: Sequence[int], after: Sequence[int]) -> float:
@@ -64,7 +68,8 @@ class ModuleRangesHook(Hook):
 
     def before_run(self, runner) -> None:
         model = runner.model
-        model = getattr(model, 'module', model)
+        if is_model_wrapper(model):
+            model = model.module
         for name in self.modules:
             try:
                 module = model.get_submodule(name)
@@ -197,3 +202,11 @@ def markdown(summary: Dict) -> str:
     lines.append('')
     lines.append(f"CPU steal during the run: {summary['steal']:.1f}%")
     return '\n'.join(lines)
+
+
+if __name__ == '__main__':
+    # python -m mmpanet.analysis.train_speed "$(head -n 1 /proc/stat)":
+    # the steal share since that reading (tools/run_main_job.sh)
+    import sys
+    before = read_cpu_times(sys.argv[1])
+    print(f'{steal_percent(before, read_cpu_times()):.1f}%')

@@ -171,22 +171,31 @@ def _init_checkpoints(node, key: str) -> Iterator[Tuple[str, str]]:
 
 
 def checkpoint_url(checkpoint: str) -> str:
-    """The URL mmengine downloads ``checkpoint`` from ('' for a local
-    path). Raises ``ImportError`` for ``torchvision://`` without
+    """Where mmengine reads ``checkpoint`` from: a URL, or a local path
+    (itself, or an ``open-mmlab://`` entry under mmengine's home), as its
+    checkpoint loaders resolve it (deprecated ``open-mmlab://`` names
+    included). Raises ``ImportError`` for ``torchvision://`` without
     torchvision and ``KeyError`` for an unknown model name."""
-    from mmengine.runner.checkpoint import (get_external_models,
+    from mmengine.runner.checkpoint import (_get_mmengine_home,
+                                            get_deprecated_model_names,
+                                            get_external_models,
                                             get_mmcls_models,
                                             get_torchvision_models)
     if checkpoint.startswith(('http://', 'https://')):
         return checkpoint
+    for prefix in ('open-mmlab://', 'openmmlab://'):
+        if checkpoint.startswith(prefix):
+            name = checkpoint[len(prefix):]
+            name = get_deprecated_model_names().get(name, name)
+            url = get_external_models()[name]
+            return url if url.startswith(('http://', 'https://')) else \
+                osp.join(_get_mmengine_home(), url)
     for prefix, table in (('torchvision://', get_torchvision_models),
                           ('modelzoo://', get_torchvision_models),
-                          ('open-mmlab://', get_external_models),
-                          ('openmmlab://', get_external_models),
                           ('mmcls://', get_mmcls_models)):
         if checkpoint.startswith(prefix):
             return table()[checkpoint[len(prefix):]]
-    return ''
+    return checkpoint
 
 
 def download_cache(url: str) -> str:
@@ -228,10 +237,10 @@ def check_weights(cfg: Config, timeout: float = 3.0) -> List[Problem]:
                 Problem(key, f'{ckpt} names no model mmengine knows',
                         'check the name, or set a local .pth file'))
             continue
-        if not url:
-            if not osp.isfile(ckpt):
+        if not url.startswith(('http://', 'https://')):
+            if not osp.isfile(url):
                 problems.append(
-                    Problem(key, f'checkpoint file {ckpt} does not exist',
+                    Problem(key, f'checkpoint file {url} does not exist',
                             'check the path'))
             continue
         cached = download_cache(url)
