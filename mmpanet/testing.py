@@ -48,6 +48,26 @@ def make_batch(specs: Sequence[Spec]) -> dict:
     return dict(inputs=list(imgs), data_samples=list(samples))
 
 
+def add_proposals(data: dict, num: int = 16, seed: int = 0) -> dict:
+    """Give each data sample of ``data`` fixed ``proposals``, as a dataset
+    with a ``proposal_file`` does: its ground-truth boxes shifted by up to
+    10% of their size, then ``num`` random boxes, scored from 1 down."""
+    g = torch.Generator().manual_seed(seed)
+    for sample in data['data_samples']:
+        h, w = sample.img_shape
+        gt = sample.gt_instances.bboxes
+        size = (gt[:, 2:] - gt[:, :2]).repeat(1, 2)
+        shifted = gt + size * (torch.rand(gt.shape, generator=g) - 0.5) * 0.2
+        corners = torch.rand(num, 2, 2, generator=g) * torch.tensor([w, h])
+        random = torch.cat([corners.min(1)[0], corners.max(1)[0] + 1], 1)
+        bboxes = torch.cat([shifted, random])
+        bboxes[:, 0::2] = bboxes[:, 0::2].clamp(0, w)
+        bboxes[:, 1::2] = bboxes[:, 1::2].clamp(0, h)
+        sample.proposals = InstanceData(
+            bboxes=bboxes, scores=torch.linspace(1, 0, len(bboxes)))
+    return data
+
+
 def random_specs(num: int,
                  size: Tuple[int, int],
                  num_boxes: int = 4,

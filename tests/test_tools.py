@@ -97,6 +97,18 @@ def test_train_and_test(workspace, root):
         metrics = json.load(f)
     assert 0 <= metrics['coco/segm_mAP'] <= 1
 
+    # the same checkpoint with test-time augmentation (the config's
+    # tta_model / tta_pipeline: 4 scales x flip, mask and box voting)
+    out = run([
+        py,
+        osp.join(root, 'tools', 'test.py'), config,
+        osp.join(wd, 'iter_4.pth'), '--tta', '--work-dir',
+        str(workspace / 'test_tta'), '--cfg-options'
+    ] + FAST, workspace)
+    assert 'coco/segm_mAP' in out and 'InstanceSegTTAModel' in out
+    with open(workspace / 'test_tta' / 'metrics.json') as f:
+        assert 0 <= json.load(f)['coco/segm_mAP'] <= 1
+
     # inference on a user's own image (any file name, any folder)
     own = workspace / 'mine'
     os.makedirs(own)
@@ -113,6 +125,15 @@ def test_train_and_test(workspace, root):
     with open(workspace / 'infer' / 'preds' / 'photo.json') as f:
         pred = json.load(f)
     assert {'labels', 'scores', 'bboxes', 'masks'} <= set(pred)
+    out = run([
+        py,
+        osp.join(root, 'tools', 'infer.py'),
+        str(own / 'photo.png'), config,
+        osp.join(wd, 'iter_4.pth'), '--out-dir',
+        str(workspace / 'infer_tta'), '--score-thr', '0.0', '--tta'
+    ], workspace)
+    with open(workspace / 'infer_tta' / 'preds' / 'photo.json') as f:
+        assert {'labels', 'scores', 'bboxes', 'masks'} <= set(json.load(f))
 
 
 def test_mim_train_and_test(workspace, root):

@@ -2,7 +2,7 @@
 """Run a trained model on your own images and draw what it finds.
 
     python tools/infer.py IMAGE_OR_FOLDER CONFIG CHECKPOINT
-        [--out-dir outputs] [--score-thr 0.3] [--device cpu]
+        [--out-dir outputs] [--score-thr 0.3] [--device cpu] [--tta]
 
 Writes ``<out-dir>/vis/<image>`` (masks, boxes and class names over the
 image) and ``<out-dir>/preds/<image>.json`` (labels, scores, boxes, RLE
@@ -32,6 +32,11 @@ def parse_args(argv=None):
         help='draw detections scoring at least this')
     parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
     parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation: the config\'s tta_model and '
+        'tta_pipeline')
     return parser.parse_args(argv)
 
 
@@ -42,11 +47,18 @@ def main(argv=None):
         if not osp.exists(path):
             sys.exit(f'error: {what} not found: {path}')
     from mmdet.apis import DetInferencer
+    from mmengine.config import Config
 
     import mmpanet  # noqa: F401  (registers the modules)
-
+    from mmpanet.utils.entrypoint import apply_tta
+    cfg = Config.fromfile(args.config)
+    if args.tta:
+        try:
+            apply_tta(cfg)
+        except ValueError as e:
+            sys.exit(f'error: {e}')
     inferencer = DetInferencer(
-        model=args.config, weights=args.checkpoint, device=args.device)
+        model=cfg, weights=args.checkpoint, device=args.device)
     results = inferencer(
         args.inputs,
         out_dir=args.out_dir,

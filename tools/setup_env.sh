@@ -120,7 +120,7 @@ fi
 
 # ---------------------------------------------------------------- the rest
 REQS=("mmengine==$MMENGINE_VERSION" "mmdet==$MMDET_VERSION" "openmim==$OPENMIM_VERSION"
-      pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib)
+      pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib cityscapesscripts)
 missing=()
 for r in "${REQS[@]}"; do has "$r" || missing+=("$r"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,8 +1,8 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 """Evaluate a checkpoint with MMEngine's Runner.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
-        [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
+    python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out FILE.pkl]
+        [--tta] [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
         [--skip-preflight]
 
 Checks the set-up first (``mmpanet.utils.preflight``) and stops with every
@@ -24,9 +24,18 @@ from mmpanet.utils import entrypoint  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a detector')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file (not for an ensemble: its members name '
+        'theirs)')
     parser.add_argument(
         '--out', help='dump the raw predictions to this .pkl file')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation: the config\'s tta_model and '
+        'tta_pipeline')
     parser.add_argument(
         '--show-dir',
         help='save pictures of the predictions under <work_dir>/<timestamp>/'
@@ -36,10 +45,17 @@ def parse_args(argv=None):
 
 
 def build_config(args) -> Config:
-    if not osp.isfile(args.checkpoint):
+    cfg = entrypoint.load_config(args)
+    if cfg.model.type == 'DetectorEnsemble':
+        if args.checkpoint or not args.tta:
+            raise ValueError('an ensemble config (model.type='
+                             "'DetectorEnsemble') is tested with --tta and "
+                             'no CHECKPOINT: its members name theirs')
+    elif args.checkpoint is None:
+        raise ValueError('CHECKPOINT is required')
+    elif not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: '
                                 f'{args.checkpoint}')
-    cfg = entrypoint.load_config(args)
     cfg.load_from = args.checkpoint
     if args.show_dir:
         vis_hook = cfg.default_hooks.get('visualization')
@@ -62,6 +78,8 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
     entrypoint.preflight(cfg, args, 'test', args.checkpoint)
+    if args.tta:
+        entrypoint.apply_tta(cfg)
     runner = entrypoint.build_runner(cfg)
     with entrypoint.name_bad_annotation_files(cfg):
         metrics = runner.test()

@@ -11,7 +11,9 @@
 # run as a loop (faster than one grouped conv in bf16 training) and 200 RPN
 # proposals per level before NMS in training. The baseline keeps fp32: in
 # bf16 its 2fc box head did not learn (box AP 0.000 in one run).
-_base_ = './mask-rcnn_r18-w32_fpn_1100i_shapes.py'
+_base_ = [
+    './mask-rcnn_r18-w32_fpn_1100i_shapes.py', '../_base_/instance_seg_tta.py'
+]
 
 levels = [4, 8, 16, 32]
 model = dict(
@@ -44,3 +46,13 @@ model = dict(
 # NMS has an fp32 kernel only: the RPN head's outputs go back to fp32 (its
 # convs still run in bf16); AllLevelRoIExtractor pools bf16 features itself
 optim_wrapper = dict(type='CPUAmpOptimWrapper', fp32_outputs=('rpn_head', ))
+
+# Test-time augmentation (tools/test.py --tta; ../_base_/instance_seg_tta.py:
+# flips, mask and box voting) at this data's scale: 4 scales at 0.75x to 1.5x
+# the training size (as 600 to 1200 around COCO's 800)
+tta_model = dict(tta_cfg=dict(max_per_img=50))
+tta_pipeline = _base_.tta_pipeline
+tta_pipeline[1]['transforms'][0] = [
+    dict(type='Resize', scale=(s, s), keep_ratio=True)
+    for s in (192, 256, 320, 384)
+]

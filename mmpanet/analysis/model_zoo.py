@@ -145,7 +145,8 @@ def readme_tables() -> str:
                          f'{numbers} | not trained yet |')
         lines.append('')
     lines += [
-        '### Other backbones', '', '| config | what it is |', '|---|---|'
+        '### Other backbones and the separately trained RPN', '',
+        '| config | what it is |', '|---|---|'
     ]
     lines += [
         f'| {_link(c.config)} | {c.description} |' for c in OTHER_CONFIGS

@@ -10,6 +10,7 @@ from .roi_heads import (AFPConvFCBBoxHead, AFPFCNMaskHead,
                         FCFusionMaskHead, NormedConvFCBBoxHead,
                         NormedShared2FCBBoxHead)
 from .task_modules import DetectronAnchorGenerator, DetectronDeltaXYWHBBoxCoder
+from .test_time_augs import InstanceSegTTAModel
 
 __all__ = [
     'FUSION_OPS', 'AdaptiveFeatureFusion', 'FCModule', 'PerLevelLayers',
@@ -18,5 +19,5 @@ __all__ = [
     'NormedConvFCBBoxHead', 'NormedShared2FCBBoxHead', 'AFPFCNMaskHead',
     'FCFusionMaskHead', 'DetectronRoIHead', 'DetectronRPNHead',
     'DetectronAnchorGenerator', 'DetectronDeltaXYWHBBoxCoder',
-    'MemoryFormatDetDataPreprocessor'
+    'MemoryFormatDetDataPreprocessor', 'InstanceSegTTAModel'
 ]

@@ -9,7 +9,7 @@ import os.path as osp
 import sys
 
 from mmdet.registry import RUNNERS
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 
@@ -71,6 +71,27 @@ def preflight(cfg: Config,
     except PreflightError as e:
         print(e, file=sys.stderr)
         raise SystemExit(1)
+
+
+def apply_tta(cfg: Config) -> Config:
+    """Test with test-time augmentation, mmdet's way: ``cfg.model`` wrapped
+    in ``cfg.tta_model`` (``module=cfg.model``) and the test images read
+    through ``cfg.tta_pipeline``. Clear errors where the config has no TTA
+    or its detector reads fixed proposals (the TTA views have none)."""
+    missing = [k for k in ('tta_model', 'tta_pipeline') if not cfg.get(k)]
+    if missing:
+        raise ValueError(
+            f'--tta needs {" and ".join(missing)} in the config (see '
+            'configs/shapes/panet_r18-w32_pafpn-relu_1100i_shapes.py)')
+    if 'rpn_head' in cfg.model and cfg.model.rpn_head is None:
+        raise ValueError('--tta: this detector tests on fixed proposals '
+                         '(model.rpn_head=None); augmented views have none')
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    dataset = cfg.test_dataloader.dataset
+    while 'dataset' in dataset:
+        dataset = dataset.dataset
+    dataset.pipeline = cfg.tta_pipeline
+    return cfg
 
 
 def init_cpu_process_group(cfg: Config) -> None:

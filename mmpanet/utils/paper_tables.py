@@ -1,7 +1,8 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 """The one source of truth for the configs of ``configs/panet``: the paper's
-ablation tables (COCO val-2017, R-50; Cityscapes val) with the config that
-reproduces each row, the other configs (authors' code, other backbones), and
+ablation tables (COCO val-2017, R-50; Cityscapes val; the COCO challenge
+entry of Table 6) with the config that reproduces each row, the other
+configs (authors' code, other backbones, the separately trained RPN), and
 the authors' released models.
 
 Every config name is spelled out here once. ``configs/panet/metafile.yml``
@@ -183,8 +184,66 @@ T9 = Table(
     ],
     dataset='Cityscapes')
 
-TABLES = [T3, T4, T5, T9]
+T6_COLS = ['AP', 'AP50', 'AP75', 'APS', 'APM', 'APL']
+T6 = Table(
+    'Table 6', 'COCO 2017 challenge (mask AP, test-dev; each row adds to '
+    'the one above)', T6_COLS, [
+        _row('T6.1', 'PANet baseline (full PANet, MST)',
+             'panet_r50_pafpn-relu_rbl-mst-mbn-160k_coco',
+             [38.2, 60.2, 41.4, 19.1, 41.1, 52.6], T6_COLS),
+        _row('T6.2', '+ DCN',
+             'panet_r50-dconv-c3-c5_pafpn-relu_rbl-mst-mbn-160k_coco',
+             [39.5, 62.0, 42.8, 19.8, 42.2, 54.7], T6_COLS, 'T6.1'),
+        _row('T6.3', '+ testing tricks (--tta)',
+             'panet_r50-dconv-c3-c5_pafpn-relu_rbl-mst-mbn-160k-tta_coco',
+             [42.0, 63.5, 46.0, 21.8, 44.4, 58.1], T6_COLS, 'T6.2'),
+        _row(
+            'T6.4', '+ larger model (X-101 64x4d)',
+            'panet_x101-64x4d-dconv-c3-c5_pafpn-relu_rbl-mst-mbn-160k-'
+            'tta_coco', [44.4, 67.0, 48.5, 23.6, 46.5, 62.2], T6_COLS, 'T6.3'),
+        _row(
+            'T6.5', '+ ensemble (--tta)',
+            'panet-ensemble_x101-64x4d-dconv-c3-c5_pafpn-relu_rbl-mst-mbn-'
+            '160k-tta_coco', [46.7, 69.5, 51.3, 26.0, 49.1, 64.0], T6_COLS,
+            'T6.4'),
+    ])
+
+T8 = Table(
+    'Table 8',
+    'Cityscapes val with COCO pre-training',
+    T9_COLS, [
+        _row('T8.1', 'PANet (fine only)',
+             'panet_r50_pafpn-relu_rbl-mbn-24k_cityscapes', [36.5, None],
+             T9_COLS),
+        _row('T8.2', 'PANet fine-tuned from COCO',
+             'panet_r50_pafpn-relu_rbl-mbn-24k-coco-pre_cityscapes',
+             [41.4, None], T9_COLS, 'T8.1'),
+    ],
+    dataset='Cityscapes')
+
+T10 = Table(
+    'Table 10',
+    'Mapillary Vistas val (37 instance classes)',
+    T9_COLS, [
+        _row('T10.1', 'PANet', 'panet_r50_pafpn-relu_mbn-80k_mvd',
+             [23.6, 43.3], T9_COLS),
+        _row('T10.2', 'PANet with test tricks (--tta)',
+             'panet_r50_pafpn-relu_mbn-80k-tta_mvd', [24.9, 44.7], T9_COLS,
+             'T10.1'),
+    ],
+    dataset='Mapillary Vistas')
+
+TABLES = [T3, T4, T5, T9, T6, T8, T10]
 ROWS = {row.key: row for table in TABLES for row in table.rows}
+
+# The paper's RPN protocol (spec section 4): one RPN trained on its own
+# (``SEPARATE_RPN``) and rows trained and tested on its fixed proposals
+# (row key -> config; each config states only that delta over its row).
+SEPARATE_RPN = 'rpn_r50_fpn_rbl-80k_coco'
+FIXED_PROPOSAL_ROWS = {
+    'T3.2': 'mask-rcnn_r50_fpn_rbl-sep-rpn-160k_coco',
+    'T3.9': 'panet_r50_pafpn-relu_rbl-mst-mbn-sep-rpn-160k_coco',
+}
 
 OTHER_CONFIGS = [
     OtherConfig('panet_r101_pafpn-relu_rbl-mst-mbn-160k_coco',
@@ -195,6 +254,18 @@ OTHER_CONFIGS = [
         'headline backbone'),
     OtherConfig('panet_swin-t-p4-w7_pafpn-relu_rbl-mst-mbn-160k_coco',
                 'full PANet (Table 3 row 9) with Swin-T, trained with AdamW'),
+    OtherConfig(
+        SEPARATE_RPN,
+        'the separately trained RPN of the paper\'s protocol (Table 3 row '
+        '2\'s R-50-FPN RPN alone); tools/misc/dump_proposals.py writes its '
+        'proposals',
+        task='Object Detection'),
+    *[
+        OtherConfig(
+            config, f'Table 3 row {key[3:]} ({ROWS[key].setting}) trained '
+            f'and tested on the fixed proposals of {SEPARATE_RPN}')
+        for key, config in FIXED_PROPOSAL_ROWS.items()
+    ],
 ]
 
 _DRIVE = 'https://drive.google.com/file/d/{}/view?usp=sharing'

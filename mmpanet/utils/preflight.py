@@ -105,6 +105,16 @@ def check_data(cfg: Config,
                     Problem(f'{key}.ann_file', f'{ann_path} does not exist',
                             hint))
                 continue
+            proposals = ds.get('proposal_file')
+            if proposals and not osp.isfile(_join(root, proposals)):
+                problems.append(
+                    Problem(
+                        f'{key}.proposal_file',
+                        f'{_join(root, proposals)} does not exist',
+                        'write the separately trained RPN\'s proposals '
+                        'first: python tools/misc/dump_proposals.py '
+                        'RPN_CONFIG RPN_CHECKPOINT (see README '
+                        '"The paper\'s RPN protocol")'))
             prefix = ds.get('data_prefix') or {}
             img_dir = _join(root, prefix.get('img', prefix.get('img_path',
                                                                '')))
