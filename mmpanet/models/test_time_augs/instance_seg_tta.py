@@ -51,7 +51,8 @@ def mask_voting(boxes: Tensor, labels: Tensor, candidates: InstanceData,
     the mean over the augmentations of the probabilities of the instance of
     that augmentation (``candidates.aug``) with its label that overlaps it
     most, if with IoU >= ``iou_thr``. ``candidates.masks``: ``(N, H, W)``
-    probabilities in the original image."""
+    probabilities in the original image (float, or uint8 x 255 as mmdet's
+    soft masks: kept so until voted, a quarter of the memory)."""
     height, width = candidates.masks.shape[-2:]
     out = boxes.new_zeros((len(boxes), height, width))
     if len(boxes) == 0:
@@ -65,19 +66,22 @@ def mask_voting(boxes: Tensor, labels: Tensor, candidates: InstanceData,
             continue
         best_iou, best = ious[:, in_aug].max(1)
         for k in torch.nonzero(best_iou >= iou_thr).flatten().tolist():
-            out[k] += candidates.masks[in_aug[best[k]]]
+            out[k] += _probabilities(candidates.masks[in_aug[best[k]]])
             count[k] += 1
     return out / count.clamp(min=1)[:, None, None]
 
 
+def _probabilities(masks: Tensor) -> Tensor:
+    """Float mask probabilities from mmdet's soft masks (uint8, x 255) or
+    from float ones."""
+    return masks.float() / 255 if masks.dtype == torch.uint8 else \
+        masks.float()
+
+
 def _original_view(pred: InstanceData, meta: dict) -> InstanceData:
-    """Predictions of a flipped view flipped back into the original image;
-    masks as float probabilities."""
+    """Predictions of a flipped view flipped back into the original
+    image."""
     pred = pred.clone()
-    if 'masks' in pred:
-        masks = pred.masks
-        pred.masks = masks.float() / 255 if masks.dtype == torch.uint8 \
-            else masks.float()
     if meta.get('flip', False):
         direction = meta['flip_direction']
         pred.bboxes = bbox_flip(pred.bboxes, meta['ori_shape'], direction)
@@ -163,7 +167,7 @@ class InstanceSegTTAModel(DetTTAModel):
         if self.with_mask:
             probs = mask_voting(kept.bboxes, kept.labels, pooled,
                                 len(views) * members, cfg.nms.iou_threshold) \
-                if cfg.mask_voting else kept.masks
+                if cfg.mask_voting else _probabilities(kept.masks)
             result.masks = probs >= cfg.mask_thr_binary
         if cfg.box_voting_iou_thr is not None:
             result.bboxes = box_voting(kept.bboxes, kept.labels, pooled.bboxes,
