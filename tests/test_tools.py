@@ -151,3 +151,18 @@ def test_mim_train_and_test(workspace, root):
         osp.join(wd, 'iter_2.pth'), '--work-dir', wd, '--cfg-options'
     ] + FAST, workspace)
     assert osp.isfile(osp.join(wd, 'metrics.json'))
+
+
+def test_test_py_names_what_an_ensemble_or_tta_needs(root, tmp_path):
+    ensemble = osp.join(
+        root, 'configs/panet/panet-ensemble_x101-64x4d-dconv-c3-c5_pafpn-'
+        'relu_rbl-mst-mbn-160k-tta_coco.py')
+    proc = subprocess.run(
+        [sys.executable,
+         osp.join(root, 'tools', 'test.py'), ensemble],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert "model.type='DetectorEnsemble') is tested with --tta" in \
+        proc.stderr

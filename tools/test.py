@@ -76,10 +76,16 @@ def build_config(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = build_config(args)
+    try:
+        cfg = build_config(args)
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f'error: {e}')
     entrypoint.preflight(cfg, args, 'test', args.checkpoint)
     if args.tta:
-        entrypoint.apply_tta(cfg)
+        try:
+            entrypoint.apply_tta(cfg)
+        except ValueError as e:
+            raise SystemExit(f'error: {e}')
     runner = entrypoint.build_runner(cfg)
     with entrypoint.name_bad_annotation_files(cfg):
         metrics = runner.test()

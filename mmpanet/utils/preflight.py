@@ -99,12 +99,6 @@ def check_data(cfg: Config,
     for loader_key in DATALOADERS[mode]:
         for key, ds in _datasets(cfg.get(loader_key), loader_key):
             root = ds.get('data_root')
-            ann_path = _join(root, ds['ann_file'])
-            if not osp.isfile(ann_path):
-                problems.append(
-                    Problem(f'{key}.ann_file', f'{ann_path} does not exist',
-                            hint))
-                continue
             proposals = ds.get('proposal_file')
             if proposals and not osp.isfile(_join(root, proposals)):
                 problems.append(
@@ -115,6 +109,12 @@ def check_data(cfg: Config,
                         'first: python tools/misc/dump_proposals.py '
                         'RPN_CONFIG RPN_CHECKPOINT (see README '
                         '"The paper\'s RPN protocol")'))
+            ann_path = _join(root, ds['ann_file'])
+            if not osp.isfile(ann_path):
+                problems.append(
+                    Problem(f'{key}.ann_file', f'{ann_path} does not exist',
+                            hint))
+                continue
             prefix = ds.get('data_prefix') or {}
             img_dir = _join(root, prefix.get('img', prefix.get('img_path',
                                                                '')))
