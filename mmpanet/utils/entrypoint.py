@@ -87,11 +87,16 @@ def apply_tta(cfg: Config) -> Config:
         raise ValueError('--tta: this detector tests on fixed proposals '
                          '(model.rpn_head=None); augmented views have none')
     cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
-    dataset = cfg.test_dataloader.dataset
-    while 'dataset' in dataset:
-        dataset = dataset.dataset
-    dataset.pipeline = cfg.tta_pipeline
+    image_dataset(cfg.test_dataloader.dataset).pipeline = cfg.tta_pipeline
     return cfg
+
+
+def image_dataset(dataset: dict) -> dict:
+    """The dataset config inside wrappers (``RepeatDataset``, ...): the one
+    that reads the images."""
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    return dataset
 
 
 def init_cpu_process_group(cfg: Config) -> None:

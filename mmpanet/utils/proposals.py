@@ -15,10 +15,10 @@ from typing import Optional, Tuple
 
 from mmengine.config import Config
 
+from .entrypoint import image_dataset
+
 SPLITS = ('train', 'val', 'test')
 PROPOSALS_DIR = 'proposals'
-# dataset wrappers whose ``dataset`` is the one with the images
-WRAPPERS = ('RepeatDataset', 'ClassBalancedDataset', 'MultiImageMixDataset')
 
 
 def split_dataset(cfg: Config, split: str) -> dict:
@@ -28,9 +28,7 @@ def split_dataset(cfg: Config, split: str) -> dict:
     loader = cfg.get(f'{split}_dataloader')
     if not loader or not loader.get('dataset'):
         raise ValueError(f'the config has no {split}_dataloader.dataset')
-    dataset = loader['dataset']
-    while dataset.get('type') in WRAPPERS:
-        dataset = dataset['dataset']
+    dataset = image_dataset(loader['dataset'])
     if not dataset.get('ann_file'):
         raise ValueError(f'{split}_dataloader.dataset has no ann_file')
     return dataset

@@ -11,6 +11,7 @@ from mmdet.models.test_time_augs import DetTTAModel
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import bbox_flip, bbox_overlaps
+from mmdet.structures.mask import mask2bbox
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -65,9 +66,10 @@ def mask_voting(boxes: Tensor, labels: Tensor, candidates: InstanceData,
         if len(in_aug) == 0:
             continue
         best_iou, best = ious[:, in_aug].max(1)
-        for k in torch.nonzero(best_iou >= iou_thr).flatten().tolist():
-            out[k] += _probabilities(candidates.masks[in_aug[best[k]]])
-            count[k] += 1
+        matched = torch.nonzero(best_iou >= iou_thr).flatten()
+        out.index_add_(0, matched,
+                       _probabilities(candidates.masks[in_aug[best[matched]]]))
+        count[matched] += 1
     return out / count.clamp(min=1)[:, None, None]
 
 
@@ -182,16 +184,11 @@ class InstanceSegTTAModel(DetTTAModel):
 
 
 def tight_boxes(masks: Tensor, boxes: Tensor) -> Tensor:
-    """``(K, 4)`` bounds ``[x1, y1, x2 + 1, y2 + 1]`` of each mask's pixels;
-    the box from ``boxes`` where a mask is empty."""
-    out = boxes.clone()
-    for k, mask in enumerate(masks):
-        ys, xs = torch.nonzero(mask, as_tuple=True)
-        if len(xs):
-            out[k] = torch.stack(
-                [xs.min(), ys.min(),
-                 xs.max() + 1, ys.max() + 1]).to(boxes)
-    return out
+    """``(K, 4)`` bounds ``[x1, y1, x2 + 1, y2 + 1]`` of each mask's pixels
+    (mmdet's ``mask2bbox``); the box from ``boxes`` where a mask is
+    empty."""
+    empty = ~masks.flatten(1).any(1)
+    return torch.where(empty[:, None], boxes, mask2bbox(masks).to(boxes))
 
 
 __all__: Sequence[str] = [
