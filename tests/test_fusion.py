@@ -28,6 +28,43 @@ def test_fuse_broadcasts_class_agnostic_map(op):
     assert torch.equal(fuse([logits, fg], op), expected)
 
 
+@pytest.mark.parametrize(
+    'dtype', [torch.float64, torch.float32, torch.bfloat16, torch.float16])
+def test_max_fusion_gradient_goes_to_every_maximum(dtype):
+    """Max fusion's gradient goes whole to each input equal to the maximum
+    (ties included, as Caffe2's Max gradient) and to no other, exactly, in
+    every float type; inputs after ReLU tie at 0."""
+    torch.manual_seed(0)
+    tensors = [
+        torch.randn(3, 5, 4, 4).relu().to(dtype).requires_grad_()
+        for _ in range(4)
+    ]
+    with torch.no_grad():  # exact ties between positive values too
+        tensors[2][0] = tensors[1][0]
+    grad = torch.randn(3, 5, 4, 4).to(dtype)
+    fused = fuse(tensors, 'max')
+    grads = torch.autograd.grad(fused, tensors, grad)
+    stacked = torch.stack([t.detach() for t in tensors])
+    assert torch.equal(fused, stacked.amax(0))
+    for t, g in zip(tensors, grads):
+        assert g.dtype == dtype
+        assert torch.equal(g, torch.where(t == fused, grad, 0))
+    assert (grads[1][0] != 0).any() and torch.equal(grads[1][0], grads[2][0])
+
+
+def test_max_fusion_gradient_broadcast_and_gradcheck():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 7, 6, 6, dtype=torch.float64, requires_grad=True)
+    fg = torch.randn(2, 1, 6, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: fuse([a, b], 'max'),
+                                    (logits, fg))
+    g_logits, g_fg = torch.autograd.grad(
+        fuse([logits, fg], 'max').sum(), (logits, fg))
+    assert g_fg.shape == fg.shape
+    assert torch.equal(g_fg, (fg >= logits).double().sum(1, keepdim=True))
+    assert torch.equal(g_logits, (logits >= fg).double())
+
+
 def test_fuse_rejects_unknown_op_and_empty_input():
     with pytest.raises(
             ValueError,

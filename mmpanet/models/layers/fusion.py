@@ -11,9 +11,57 @@ from typing import Iterable, Sequence
 import torch
 from torch import Tensor
 
+
+class _Maximum(torch.autograd.Function):
+    """``torch.maximum`` whose gradient goes, whole, to each input equal to
+    the maximum (as Caffe2's ``MaxGradient``, the authors' framework; torch
+    splits it between tied inputs). The backward is one subtraction and one
+    ``threshold_backward`` per input, several times cheaper on CPU than
+    torch's own (``where``, ``eq`` and ``masked_fill`` per input), which
+    made max fusion a sizeable part of an AFP training step.
+    """
+
+    @staticmethod
+    def forward(ctx, a: Tensor, b: Tensor) -> Tensor:
+        out = torch.maximum(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        a, b, out = ctx.saved_tensors
+        return tuple(
+            _grad_where_max(grad, x, out) if needed else None
+            for x, needed in zip((a, b), ctx.needs_input_grad))
+
+
+def _grad_where_max(grad: Tensor, x: Tensor, out: Tensor) -> Tensor:
+    """``grad`` where ``x`` equals ``out = max(x, ...)``, else 0; reduced to
+    ``x``'s shape where ``x`` was broadcast.
+
+    ``x - out`` is 0 at the maximum and at most ``-tiny`` (the dtype's
+    smallest normal number) elsewhere, so ``threshold_backward`` keeps
+    exactly the maxima. Values that differ by less than ``tiny`` (only
+    within ~1e-38 of each other in fp32 and bf16) count as ties. fp16 is
+    compared in fp32, whose ``tiny`` is below every fp16 step.
+    """
+    if x.dtype == torch.float16:
+        x, out = x.float(), out.float()
+    diff = x - out
+    kept = torch.ops.aten.threshold_backward(
+        grad.to(diff.dtype), diff, -torch.finfo(diff.dtype).tiny)
+    return kept.sum_to_size(x.shape).to(grad.dtype)
+
+
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    """Element-wise maximum (broadcasting) of ``a`` and ``b``; each input
+    equal to the maximum receives the full gradient."""
+    return _Maximum.apply(a, b)
+
+
 # name -> binary element-wise op (broadcasting); applied left to right
 FUSION_OPS = {
-    'max': torch.maximum,
+    'max': maximum,
     'sum': torch.add,
     'prod': torch.mul,
 }
