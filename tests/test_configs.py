@@ -245,6 +245,9 @@ def test_paper_settings_of_the_rows():
 SHAPES_RPN = 'configs/shapes/rpn_r18-w32_fpn_1100i_shapes.py'
 SHAPES_FIXED = ('configs/shapes/panet_r18-w32_pafpn-relu_sep-rpn-1100i_'
                 'shapes.py')
+SHAPES_PANET = 'configs/shapes/panet_r18-w32_pafpn-relu_1100i_shapes.py'
+SHAPES_MAIN_JOB = ('configs/shapes/panet_r18-w32_pafpn-relu_adamw-800i_'
+                   'shapes.py')
 
 
 @pytest.mark.parametrize('config,rpn',
@@ -260,12 +263,10 @@ def test_fixed_proposals_are_the_separate_rpn_files(config, rpn):
         assert dataset.proposal_file == proposal_file(rpn, dataset.ann_file)
 
 
-def test_shapes_fixed_proposal_config_is_the_main_job_on_proposals():
-    main_job = Config.fromfile(
-        osp.join(ROOT, 'configs/shapes/panet_r18-w32_pafpn-relu_1100i_'
-                 'shapes.py'))
+def test_shapes_fixed_proposal_config_is_the_panet_config_on_proposals():
+    panet = Config.fromfile(osp.join(ROOT, SHAPES_PANET))
     fixed = Config.fromfile(osp.join(ROOT, SHAPES_FIXED))
-    diff = differing_paths(fixed.to_dict(), main_job.to_dict())
+    diff = differing_paths(fixed.to_dict(), panet.to_dict())
     assert {p
             for p in diff
             if not any(under(p, c) for c in FIXED_PROPOSALS)} == set()
@@ -274,6 +275,26 @@ def test_shapes_fixed_proposal_config_is_the_main_job_on_proposals():
         osp.join(ROOT, 'configs/shapes/mask-rcnn_r18-w32_fpn_1100i_shapes.py'))
     diff = differing_paths(rpn.to_dict(), baseline.to_dict())
     assert {p for p in diff if not any(under(p, c) for c in RPN_ONLY)} == set()
+
+
+def test_main_job_is_the_shapes_panet_config_on_its_own_schedule():
+    """The main job changes only the optimizer and schedule of the PANet
+    shapes config; its name states them, and run_main_job.sh runs it."""
+    main_job = Config.fromfile(osp.join(ROOT, SHAPES_MAIN_JOB))
+    panet = Config.fromfile(osp.join(ROOT, SHAPES_PANET))
+    schedule = SCHEDULE + ('optim_wrapper.optimizer',
+                           'default_hooks.checkpoint.interval')
+    diff = differing_paths(main_job.to_dict(), panet.to_dict())
+    assert {p for p in diff if not any(under(p, c) for c in schedule)} == set()
+    assert main_job.optim_wrapper.type == 'CPUAmpOptimWrapper'
+    assert main_job.optim_wrapper.optimizer.type == 'AdamW'
+    iters = main_job.train_cfg.max_iters
+    assert f'_adamw-{iters}i_' in SHAPES_MAIN_JOB
+    assert main_job.train_cfg.val_interval == iters
+    assert main_job.default_hooks.checkpoint.interval == iters
+    assert main_job.param_scheduler[1].end == iters
+    with open(osp.join(ROOT, 'tools', 'run_main_job.sh')) as f:
+        assert f'CONFIG:-{SHAPES_MAIN_JOB}}}' in f.read()
 
 
 def test_config_names_are_unique():

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-CONFIG = 'configs/shapes/panet_r18-w32_pafpn-relu_1100i_shapes.py'
+CONFIG = 'configs/shapes/panet_r18-w32_pafpn-relu_adamw-800i_shapes.py'
 FAST = [
     'train_dataloader.batch_size=2',
     'train_dataloader.num_workers=0',

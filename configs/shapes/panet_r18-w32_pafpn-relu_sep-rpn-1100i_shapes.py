@@ -1,5 +1,6 @@
-# The main job (full PANet) as the paper trained it: on the fixed proposals of
-# the separately trained RPN (rpn_r18-w32_fpn_1100i_shapes, written by
+# The full PANet shapes config (the main job's model, on the 1100-iteration
+# SGD schedule) as the paper trained it: on the fixed proposals of the
+# separately trained RPN (rpn_r18-w32_fpn_1100i_shapes, written by
 # tools/misc/dump_proposals.py) instead of a jointly trained RPN head.
 _base_ = './panet_r18-w32_pafpn-relu_1100i_shapes.py'
 
