@@ -3,7 +3,7 @@
 #
 # Idempotent: every step is skipped when what it installs is already there, so
 # a second run finishes in seconds. The one slow step is the first build of
-# mmcv's compiled ops (25-35 minutes on 2 cores, its progress printed every
+# mmcv's compiled ops (12-35 minutes on 2 cores, its progress printed every
 # 30 s); pip caches the wheel, so a fresh clone on the same machine reuses it.
 #
 # Environment variables:
@@ -98,7 +98,7 @@ import os, sys, sysconfig
 sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 1)
 PYEOF
     mkdir -p "$LOG_DIR"
-    say "installing mmcv==$MMCV_VERSION with compiled ops: pip's cached wheel, or else a build from source (25-35 min on 2 cores, once; log: $LOG_DIR/mmcv-build.log)"
+    say "installing mmcv==$MMCV_VERSION with compiled ops: pip's cached wheel, or else a build from source (12-35 min on 2 cores, once; log: $LOG_DIR/mmcv-build.log)"
     export MAX_JOBS="${MAX_JOBS:-$(nproc 2>/dev/null || echo 2)}"
     export MMCV_WITH_OPS=1
     # -v puts ninja's "[done/total]" lines in the log; a watcher prints them
