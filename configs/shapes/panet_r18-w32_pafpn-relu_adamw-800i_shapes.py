@@ -1,23 +1,16 @@
 # The main job (tools/run_main_job.sh): the PANet config beside it, every
 # PANet component and training setting unchanged, trained with AdamW for 800
 # iterations instead of SGD for 1100. Measured on this data (README, "The
-# main job"): a higher mask AP than the 1100 SGD iterations in 73% of the
-# iterations. 50 warm-up iterations instead of 100; lr x0.1 at 80%, as
-# before. Gradient clipping and bf16 autocast as in the parent config.
+# main job"): in 73% of the iterations, mask AP 0.570 against 0.556 (box AP
+# 0.507 against 0.531). 50 warm-up iterations instead of 100; lr x0.1 at
+# 80%, as before. Gradient clipping and bf16 autocast as in the parent.
 _base_ = './panet_r18-w32_pafpn-relu_1100i_shapes.py'
 
 max_iters = 800
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(
-        type='MultiStepLR',
-        by_epoch=False,
-        begin=0,
-        end=max_iters,
-        milestones=[int(max_iters * 0.8)],
-        gamma=0.1)
-]
+param_scheduler = _base_.param_scheduler
+param_scheduler[0]['end'] = 50
+param_scheduler[1].update(end=max_iters, milestones=[int(max_iters * 0.8)])
 optim_wrapper = dict(
     optimizer=dict(
         _delete_=True, type='AdamW', lr=1e-3, weight_decay=0.05, fused=True))
