@@ -9,7 +9,9 @@ import shutil
 import subprocess
 import sys
 
-CONFIG = 'configs/shapes/panet_r18-w32_pafpn-relu_adamw-800i_shapes.py'
+from tool_utils import main_job_config
+
+CONFIG = main_job_config()
 FAST = [
     'train_dataloader.batch_size=2',
     'train_dataloader.num_workers=0',

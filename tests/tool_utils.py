@@ -3,6 +3,7 @@
 test process."""
 import importlib.util
 import os.path as osp
+import re
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -14,3 +15,12 @@ def load_tool(path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def main_job_config() -> str:
+    """The config ``tools/run_main_job.sh`` trains unless told otherwise (a
+    path relative to the repository); the script is where it is stated."""
+    with open(osp.join(ROOT, 'tools', 'run_main_job.sh')) as f:
+        match = re.search(r'^CONFIG="\$\{CONFIG:-([^}]+)\}"$', f.read(), re.M)
+    assert match, 'run_main_job.sh no longer sets CONFIG="${CONFIG:-...}"'
+    return match.group(1)

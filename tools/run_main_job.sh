@@ -12,7 +12,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
 PY="${VENV:-$ROOT/.venv}/bin/python"
-CONFIG="${CONFIG:-configs/shapes/panet_r18-w32_pafpn-relu_adamw-800i_shapes.py}"
+CONFIG="${CONFIG:-configs/shapes/panet_r18-w32_pafpn-relu_adamw-550i_shapes.py}"
 WORK_DIR="${WORK_DIR:-work_dirs/main_job}"
 OPTS=()
 if [ -n "${MAX_ITERS:-}" ]; then
@@ -27,7 +27,10 @@ cpu_before="$(head -n 1 /proc/stat 2>/dev/null || true)"
 if [ ! -f data/shapes/annotations/instances_val.json ]; then
     "$PY" tools/generate_shapes_data.py --out data/shapes
 fi
-"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "${OPTS[@]}"
+# no evaluation at the end of training: test.py evaluates the same checkpoint
+# on the same images next, and draws the predictions
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "${OPTS[@]}" \
+    --cfg-options val_cfg=None val_dataloader=None val_evaluator=None
 CKPT="$(cat "$WORK_DIR/last_checkpoint")"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR" \
     --show-dir predictions "${OPTS[@]}"

@@ -23,6 +23,9 @@ MMDET_VERSION=3.3.0
 MMENGINE_VERSION=0.10.7
 OPENMIM_VERSION=0.3.9
 
+REQS=("mmengine==$MMENGINE_VERSION" "mmdet==$MMDET_VERSION" "openmim==$OPENMIM_VERSION"
+      pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib cityscapesscripts)
+
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -35,6 +38,37 @@ fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 PIN=(-c "$ROOT/tools/constraints.txt")
+
+# Everything below in place (build tools, torch, mmcv's compiled ops, the
+# pinned requirements, mmpanet installed editable from $ROOT with its .mim
+# links)? One Python process checks it all and prints the versions; the
+# steps below run only when it fails. Run at the end again, errors shown.
+ready() {
+    (cd / && "$PY" - "$ROOT" "${REQS[@]}" <<'PYEOF')
+import os.path as osp
+import sys
+from importlib.metadata import version
+
+root, reqs = sys.argv[1], sys.argv[2:]
+assert int(version('setuptools').split('.')[0]) < 80, 'setuptools>=80'
+version('ninja'), version('wheel'), version('torch'), version('mmpanet')
+for req in reqs:
+    name, _, want = req.partition('==')
+    have = version(name)
+    assert not want or have == want, f'{name} {have}, not {want}'
+from mmcv.ops import RoIAlign  # noqa: F401  (the compiled ops)
+import mmcv, mmdet, mmpanet, torch  # noqa: E401
+where = osp.dirname(osp.dirname(osp.realpath(mmpanet.__file__)))
+assert where == osp.realpath(root), f'mmpanet imported from {where}'
+assert osp.exists(osp.join(root, 'mmpanet', '.mim', 'configs')), 'no .mim'
+print('[setup] ok: mmpanet', mmpanet.__version__, '| torch',
+      torch.__version__, '| mmcv', mmcv.__version__, '| mmdet',
+      mmdet.__version__)
+PYEOF
+}
+if ready 2>/dev/null; then
+    exit 0
+fi
 
 show_build_progress() {  # PID LOG: every 30 s while PID runs, ninja's count
     local pid=$1 log=$2 start=$SECONDS last=$SECONDS step n_done total el
@@ -119,8 +153,6 @@ PYEOF
 fi
 
 # ---------------------------------------------------------------- the rest
-REQS=("mmengine==$MMENGINE_VERSION" "mmdet==$MMDET_VERSION" "openmim==$OPENMIM_VERSION"
-      pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib cityscapesscripts)
 missing=()
 for r in "${REQS[@]}"; do has "$r" || missing+=("$r"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -145,4 +177,4 @@ if ! mmpanet_installed || [ ! -e "$ROOT/mmpanet/.mim/configs" ]; then
     (cd "$ROOT" && "${PIP[@]}" install -q "${PIN[@]}" --no-build-isolation --no-deps -e .)
 fi
 
-(cd / && "$PY" -c 'import mmpanet, mmcv.ops, mmdet; print("[setup] ok: mmpanet", mmpanet.__version__, "| torch", __import__("torch").__version__, "| mmcv", mmcv.__version__, "| mmdet", mmdet.__version__)')
+ready || die "the environment in $VENV does not check out (the error above)"

@@ -81,13 +81,15 @@ def _make_image(img_size: Tuple[int, int], rng: np.random.RandomState,
         poly = _shape_polygon(SHAPE_CLASSES[label], cx, cy, r, rng)
         filled = np.zeros((h, w), np.uint8)
         cv2.fillPoly(filled, [poly], 1)
+        inside = filled.view(bool)
         color = np.array(_PALETTE[label], np.float32) + rng.uniform(
             -35, 35, size=3)
+        # drawn for the whole image (the random stream, hence the data, stays
+        # the same), painted only where the shape is
         texture = rng.normal(0, 10, size=(h, w, 3))
-        painted = np.clip(color + texture, 0, 255).astype(np.uint8)
-        img[filled > 0] = painted[filled > 0]
-        owner[filled > 0] = k
-        shapes.append((label, int(filled.sum())))
+        img[inside] = np.clip(color + texture[inside], 0, 255).astype(np.uint8)
+        owner[inside] = k
+        shapes.append((label, int(np.count_nonzero(inside))))
     objects = []
     for k, (label, full_area) in enumerate(shapes):
         visible = (owner == k).astype(np.uint8)
