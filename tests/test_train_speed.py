@@ -3,12 +3,13 @@
 and the steal reading it reports."""
 import os
 import re
+import subprocess
 import sys
 
 import pytest
 from test_tools import FAST, run
 
-from mmpanet.analysis.train_speed import read_cpu_times, steal_percent
+from mmpanet.analysis.cpu_steal import read_cpu_times, steal_percent
 
 CONFIGS = [
     'configs/shapes/mask-rcnn_r18-w32_fpn_1100i_shapes.py',
@@ -23,6 +24,20 @@ def test_steal_percent_is_steal_over_all_time():
     assert steal_percent(before, before) == 0.0
     # an earlier reading kept as the text of /proc/stat's first line
     assert read_cpu_times('cpu  1 2 3 4 5 6 7 8 9 10') == list(range(1, 11))
+
+
+def test_steal_script_runs_without_site_packages(root):
+    """run_main_job.sh runs cpu_steal.py by its path to skip importing the
+    package; -S (no site-packages: no torch, no mmdet) proves it can."""
+    out = subprocess.run([
+        sys.executable, '-S',
+        os.path.join(root, 'mmpanet', 'analysis', 'cpu_steal.py'),
+        'cpu  0 0 0 0 0 0 0 0 0 0'
+    ],
+                         capture_output=True,
+                         text=True,
+                         check=True).stdout
+    assert re.fullmatch(r'\d+\.\d%\n', out), out
 
 
 def test_two_configs_interleaved_with_profile(workspace, root):

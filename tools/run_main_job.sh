@@ -35,7 +35,7 @@ CKPT="$(cat "$WORK_DIR/last_checkpoint")"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR" \
     --show-dir predictions "${OPTS[@]}"
 
-steal="$("$PY" -m mmpanet.analysis.train_speed "$cpu_before" 2>/dev/null || echo n/a)"
+steal="$("$PY" mmpanet/analysis/cpu_steal.py "$cpu_before" 2>/dev/null || echo n/a)"
 
 echo
 echo "main job done in $(( $(date +%s) - start ))s (CPU time stolen by the hypervisor meanwhile: $steal)"

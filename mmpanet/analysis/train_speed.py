@@ -28,27 +28,12 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from .cpu_steal import read_cpu_times, steal_percent
+
 # public modules of a two-stage detector whose forward passes are ranged
 MODULES = ('data_preprocessor', 'backbone', 'neck', 'rpn_head',
            'roi_head.bbox_roi_extractor', 'roi_head.bbox_head',
            'roi_head.mask_roi_extractor', 'roi_head.mask_head')
-
-
-def read_cpu_times(line: Optional[str] = None) -> List[int]:
-    """The aggregate ``cpu`` line of ``/proc/stat`` (jiffies): user, nice,
-    system, idle, iowait, irq, softirq, steal, ...; from ``line`` if given
-    (one read earlier), else read now."""
-    if line is None:
-        with open('/proc/stat') as f:
-            line = f.readline()
-    return [int(v) for v in line.split()[1:]]
-
-
-def steal_percent(before: Sequence[int], after: Sequence[int]) -> float:
-    """Share (%) of CPU time stolen by the hypervisor between two
-    :func:`read_cpu_times` readings."""
-    delta = [b - a for a, b in zip(before, after)]
-    return 100.0 * delta[7] / max(sum(delta[:8]), 1)
 
 
 @HOOKS.register_module()
@@ -202,11 +187,3 @@ def markdown(summary: Dict) -> str:
     lines.append('')
     lines.append(f"CPU steal during the run: {summary['steal']:.1f}%")
     return '\n'.join(lines)
-
-
-if __name__ == '__main__':
-    # python -m mmpanet.analysis.train_speed "$(head -n 1 /proc/stat)":
-    # the steal share since that reading (tools/run_main_job.sh)
-    import sys
-    before = read_cpu_times(sys.argv[1])
-    print(f'{steal_percent(before, read_cpu_times()):.1f}%')
