@@ -162,19 +162,9 @@ fi
 
 # ---------------------------------------------------------------- mmpanet
 # Development (editable) install through setup.py, so `mim` finds the configs
-# and tools that setup.py links into mmpanet/.mim.
-mmpanet_installed() {  # installed (metadata present) and imported from $ROOT
-    (cd / && "$PY" - "$ROOT" <<'PYEOF' >/dev/null 2>&1)
-import os.path as osp, sys
-from importlib.metadata import version
-version('mmpanet')
-import mmpanet
-sys.exit(osp.dirname(osp.dirname(osp.realpath(mmpanet.__file__))) != osp.realpath(sys.argv[1]))
-PYEOF
-}
-if ! mmpanet_installed || [ ! -e "$ROOT/mmpanet/.mim/configs" ]; then
-    say "installing mmpanet (editable) from $ROOT"
-    (cd "$ROOT" && "${PIP[@]}" install -q "${PIN[@]}" --no-build-isolation --no-deps -e .)
-fi
+# and tools that setup.py links into mmpanet/.mim. Reached only when ready()
+# failed, so (re)installing it here costs seconds once; ready() then checks it.
+say "installing mmpanet (editable) from $ROOT"
+(cd "$ROOT" && "${PIP[@]}" install -q "${PIN[@]}" --no-build-isolation --no-deps -e .)
 
 ready || die "the environment in $VENV does not check out (the error above)"
