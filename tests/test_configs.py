@@ -277,23 +277,38 @@ def test_shapes_fixed_proposal_config_is_the_panet_config_on_proposals():
     assert {p for p in diff if not any(under(p, c) for c in RPN_ONLY)} == set()
 
 
-def test_main_job_is_the_shapes_panet_config_on_its_own_schedule():
-    """The main job changes only the optimizer and schedule of the PANet
-    shapes config, and its name states them."""
+def test_main_job_is_the_shapes_panet_config_with_mbn_on_its_own_schedule():
+    """The main job adds the paper's MBN to the PANet shapes config and
+    otherwise changes only its optimizer and schedule; its name states
+    them."""
     assert osp.dirname(SHAPES_MAIN_JOB) == osp.dirname(SHAPES_PANET)
     main_job = Config.fromfile(osp.join(ROOT, SHAPES_MAIN_JOB))
     panet = Config.fromfile(osp.join(ROOT, SHAPES_PANET))
     schedule = SCHEDULE + ('optim_wrapper.optimizer',
                            'default_hooks.checkpoint.interval')
     diff = differing_paths(main_job.to_dict(), panet.to_dict())
-    assert {p for p in diff if not any(under(p, c) for c in schedule)} == set()
+    assert {p
+            for p in diff
+            if not any(under(p, c) for c in schedule + MBN)} == set()
     assert main_job.optim_wrapper.type == 'CPUAmpOptimWrapper'
     assert main_job.optim_wrapper.optimizer.type == 'AdamW'
     iters = main_job.train_cfg.max_iters
-    assert f'_adamw-{iters}i_' in SHAPES_MAIN_JOB
+    assert f'_mbn-adamw-{iters}i_' in SHAPES_MAIN_JOB
     assert main_job.train_cfg.val_interval == iters
     assert main_job.default_hooks.checkpoint.interval == iters
     assert main_job.param_scheduler[1].end == iters
+    # MBN as in the full COCO model: the same norm on the same modules
+    full = leaves(load(ROWS['T3.9'].config).model.to_dict(), 'model')
+    ours = leaves(main_job.model.to_dict(), 'model')
+
+    def norms(flat):
+        return {
+            p: v
+            for p, v in flat.items()
+            if '.norm_cfg.' in p or '.bottom_up_norm_cfg.' in p
+        }
+
+    assert norms(full) and norms(ours) == norms(full)
 
 
 def test_config_names_are_unique():

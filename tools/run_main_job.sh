@@ -12,7 +12,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
 PY="${VENV:-$ROOT/.venv}/bin/python"
-CONFIG="${CONFIG:-configs/shapes/panet_r18-w32_pafpn-relu_adamw-550i_shapes.py}"
+CONFIG="${CONFIG:-configs/shapes/panet_r18-w32_pafpn-relu_mbn-adamw-550i_shapes.py}"
 WORK_DIR="${WORK_DIR:-work_dirs/main_job}"
 OPTS=()
 if [ -n "${MAX_ITERS:-}" ]; then
