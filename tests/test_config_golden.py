@@ -49,8 +49,8 @@ def leaf_paths(a, b, prefix=''):
         out = []
         for key in sorted(a.keys() | b.keys()):
             if key not in a or key not in b:
-                out.append(f'{prefix}{key}' + (' (added)' if key not in b
-                                              else ' (removed)'))
+                out.append(f'{prefix}{key}' +
+                           (' (added)' if key not in b else ' (removed)'))
             else:
                 out += leaf_paths(a[key], b[key], f'{prefix}{key}.')
         return out
@@ -65,8 +65,8 @@ def leaf_paths(a, b, prefix=''):
 def test_every_config_has_a_stored_copy():
     stored = {
         osp.relpath(p, GOLDEN_DIR)
-        for p in glob.glob(osp.join(GOLDEN_DIR, '**', '*.json'),
-                           recursive=True)
+        for p in glob.glob(
+            osp.join(GOLDEN_DIR, '**', '*.json'), recursive=True)
     }
     wanted = {osp.relpath(golden_path(c), GOLDEN_DIR) for c in CONFIGS}
     assert stored == wanted, (
@@ -75,8 +75,8 @@ def test_every_config_has_a_stored_copy():
         'tests/test_config_golden.py --update)')
 
 
-@pytest.mark.parametrize('config', CONFIGS,
-                         ids=[osp.basename(c) for c in CONFIGS])
+@pytest.mark.parametrize(
+    'config', CONFIGS, ids=[osp.basename(c) for c in CONFIGS])
 def test_resolved_config_is_unchanged(config):
     with open(golden_path(config)) as f:
         stored = json.load(f)
@@ -90,8 +90,8 @@ def test_resolved_config_is_unchanged(config):
 def update() -> None:
     """Write the stored copy of every config, drop those of removed ones."""
     wanted = {golden_path(c): c for c in CONFIGS}
-    for path in glob.glob(osp.join(GOLDEN_DIR, '**', '*.json'),
-                          recursive=True):
+    for path in glob.glob(
+            osp.join(GOLDEN_DIR, '**', '*.json'), recursive=True):
         if path not in wanted:
             os.remove(path)
             print(f'removed: {osp.relpath(path, ROOT)}')
@@ -108,8 +108,10 @@ def update() -> None:
 
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--update', action='store_true',
-                        help='store the resolved configs as they are now')
+    parser.add_argument(
+        '--update',
+        action='store_true',
+        help='store the resolved configs as they are now')
     if parser.parse_args().update:
         import mmpanet  # noqa: F401  (registers what the configs name)
         update()
