@@ -7,12 +7,10 @@ import torch
 from mmdet.utils import register_all_modules
 
 import mmpanet  # noqa: F401  (registers the modules)
-from mmpanet.utils import allow_full_checkpoint_load
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 register_all_modules(init_default_scope=True)
-allow_full_checkpoint_load()
 torch.set_num_threads(2)
 
 

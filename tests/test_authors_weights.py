@@ -29,6 +29,7 @@ from mmengine.dataset import pseudo_collate
 from scipy.optimize import linear_sum_assignment
 from tool_utils import ROOT, load_tool
 
+from mmpanet.engine.checkpoint import load
 from mmpanet.model_converters import convert_state_dict
 from mmpanet.utils.paper_tables import RELEASED
 
@@ -184,7 +185,7 @@ def build_model(released, checkpoint):
         osp.join(ROOT, 'configs', 'panet', released.config + '.py'))
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model).eval()
-    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    ckpt = load(checkpoint, map_location='cpu')
     missing, unexpected = model.load_state_dict(ckpt['state_dict'])
     return cfg, model, ckpt, missing, unexpected
 

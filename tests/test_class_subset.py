@@ -9,6 +9,7 @@ from mmdet.datasets import CityscapesDataset, CocoDataset
 from mmengine.config import Config
 from model_utils import build
 
+from mmpanet.engine.checkpoint import load
 from mmpanet.model_converters import COCO_TO_CITYSCAPES, select_classes
 
 CITY = 'configs/panet/panet_r50_pafpn-relu_rbl-mbn-24k_cityscapes.py'
@@ -58,7 +59,7 @@ def test_cut_coco_checkpoint_loads_into_cityscapes_panet(root, tmp_path):
                           capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr
-    written = torch.load(tmp_path / 'city.pth', weights_only=False)
+    written = load(tmp_path / 'city.pth')
     assert written['meta']['dataset_meta']['classes'] == CITYSCAPES
     for key, value in cut.items():
         assert torch.equal(written['state_dict'][key], value)

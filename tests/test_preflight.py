@@ -8,13 +8,14 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from mmengine.config import Config
 from tool_utils import load_tool
 
+from mmpanet.engine.checkpoint import download_cache
 from mmpanet.utils.preflight import (PreflightError, check_batch,
                                      check_channels, check_data, check_weights,
-                                     checkpoint_url, download_cache,
-                                     run_preflight)
+                                     checkpoint_url, run_preflight)
 
 CONFIG = 'configs/shapes/panet_r18-w32_pafpn-relu_1100i_shapes.py'
 preflight_tool = load_tool('tools/misc/preflight.py')
@@ -95,19 +96,29 @@ def pretrained(root, checkpoint):
 
 def test_uncached_weights_on_unreachable_host(data_copy, root, tmp_path,
                                               monkeypatch):
+    """Preflight names the folder torch reads downloads from, and a file
+    put there (not in the old $TORCH_HOME/checkpoints) satisfies it."""
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
     url = 'http://127.0.0.1:9/weights/r18-w32.pth'
     problems = check_weights(pretrained(root, url), timeout=1)
     assert len(problems) == 1
     cached = download_cache(url)
-    assert cached == str(tmp_path / 'torch' / 'checkpoints' / 'r18-w32.pth')
+    assert cached == str(tmp_path / 'torch' / 'hub' / 'checkpoints' /
+                         'r18-w32.pth')
     assert problems[0].where == 'model.backbone.init_cfg.checkpoint'
     assert 'cannot be reached' in problems[0].what
     assert cached in problems[0].fix
-    # placed where the README says: no problem
+    # a file in $TORCH_HOME/checkpoints, which torch never reads: still
+    # reported
+    wrong = tmp_path / 'torch' / 'checkpoints' / 'r18-w32.pth'
+    os.makedirs(wrong.parent)
+    wrong.write_bytes(b'')
+    assert len(check_weights(pretrained(root, url), timeout=1)) == 1
+    # placed where preflight says: no problem
     os.makedirs(osp.dirname(cached))
     open(cached, 'wb').close()
     assert check_weights(pretrained(root, url), timeout=1) == []
+    assert torch.hub.get_dir() == str(tmp_path / 'torch' / 'hub')
 
 
 def test_checkpoint_names_resolve_as_mmengine_does():

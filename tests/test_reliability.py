@@ -13,6 +13,7 @@ import torch
 from model_utils import TWO_SIZES, build, run_loss_and_predict
 from test_tools import CONFIG, FAST, iters, run, train_losses
 
+from mmpanet.engine.checkpoint import load
 from mmpanet.testing import make_batch, make_sample
 
 CRASH_HOOK = '''
@@ -46,7 +47,7 @@ WORKER = [
 
 def run_failing(cmd, cwd, env=None):
     env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)  # none is needed
     proc = subprocess.run(
         cmd,
         cwd=cwd,
@@ -88,7 +89,7 @@ def test_crash_then_exact_resume(workspace, root):
     with open(osp.join(crashed, 'last_checkpoint')) as f:
         last = f.read().strip()
     assert last.endswith('iter_2.pth')
-    ckpt = torch.load(last, map_location='cpu', weights_only=False)
+    ckpt = load(last, map_location='cpu')
     assert ckpt['meta']['iter'] == 2
     assert 'random_states' in ckpt['message_hub']['runtime_info']
     assert not [f for f in os.listdir(crashed) if f.endswith('.tmp')]
@@ -107,11 +108,8 @@ def test_crash_then_exact_resume(workspace, root):
         # equal up to float summation order in the logger's averaging
         assert resumed[i] == pytest.approx(expected[i], rel=1e-5, abs=1e-6)
     with open(osp.join(whole, 'last_checkpoint')) as f:
-        a = torch.load(f.read().strip(), weights_only=False)
-    b = torch.load(
-        osp.join(crashed, 'iter_4.pth'),
-        map_location='cpu',
-        weights_only=False)
+        a = load(f.read().strip())
+    b = load(osp.join(crashed, 'iter_4.pth'), map_location='cpu')
     # optimizer, scheduler and counters continued as in the whole run
     assert b['meta']['iter'] == 4
     assert b['param_schedulers'] == a['param_schedulers']
@@ -165,7 +163,7 @@ def test_two_process_distributed_training_with_syncbn(workspace, root):
         MASTER_PORT=str(free_port()),
         OMP_NUM_THREADS='1',
         PYTHONUNBUFFERED='1')
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)  # none is needed
     syncbn = [
         'model.backbone.norm_cfg.type=SyncBN',
         'model.neck.bottom_up_norm_cfg.type=SyncBN'
@@ -188,8 +186,7 @@ def test_two_process_distributed_training_with_syncbn(workspace, root):
     assert 'synchronized over the process group by CPUSyncBatchNorm' in out
     ckpts = [f for f in os.listdir(wd) if f.endswith('.pth')]
     assert ckpts == ['iter_2.pth']
-    ckpt = torch.load(
-        osp.join(wd, 'iter_2.pth'), map_location='cpu', weights_only=False)
+    ckpt = load(osp.join(wd, 'iter_2.pth'), map_location='cpu')
     states = ckpt['message_hub']['runtime_info']['random_states']
     assert len(states) == 2  # one per process
     assert sorted(train_losses(wd)) == [1, 2]

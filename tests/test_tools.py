@@ -38,7 +38,8 @@ def iters(n, ckpt_every=None):
 
 def run(cmd, cwd):
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)  # tools must set it
+    # the tools load safely with no environment variable
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     proc = subprocess.run(
         cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]

@@ -3,6 +3,7 @@
 
     python tools/infer.py IMAGE_OR_FOLDER CONFIG CHECKPOINT
         [--out-dir outputs] [--score-thr 0.3] [--device cpu] [--tta]
+        [--trust-checkpoint FILE ...]
 
 Writes ``<out-dir>/vis/<image>`` (masks, boxes and class names over the
 image) and ``<out-dir>/preds/<image>.json`` (labels, scores, boxes, RLE
@@ -13,9 +14,7 @@ import os.path as osp
 import sys
 from collections import Counter
 
-from mmpanet.utils import allow_full_checkpoint_load
-
-allow_full_checkpoint_load()
+from mmpanet.utils.entrypoint import add_trust_arg, loading_errors_as_exit
 
 
 def parse_args(argv=None):
@@ -37,6 +36,7 @@ def parse_args(argv=None):
         action='store_true',
         help='test-time augmentation: the config\'s tta_model and '
         'tta_pipeline')
+    add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -57,8 +57,9 @@ def main(argv=None):
             apply_tta(cfg)
         except ValueError as e:
             sys.exit(f'error: {e}')
-    inferencer = DetInferencer(
-        model=cfg, weights=args.checkpoint, device=args.device)
+    with loading_errors_as_exit(args):
+        inferencer = DetInferencer(
+            model=cfg, weights=args.checkpoint, device=args.device)
     results = inferencer(
         args.inputs,
         out_dir=args.out_dir,

@@ -50,7 +50,8 @@ import sys
 from importlib.metadata import version
 
 root, reqs = sys.argv[1], sys.argv[2:]
-assert int(version('setuptools').split('.')[0]) < 80, 'setuptools>=80'
+setuptools = tuple(map(int, version('setuptools').split('.')[:3]))
+assert (77, 0, 3) <= setuptools < (80, ), 'setuptools not in [77.0.3, 80)'
 version('ninja'), version('wheel'), version('torch'), version('mmpanet')
 for req in reqs:
     name, _, want = req.partition('==')
@@ -103,12 +104,21 @@ sys.exit(0 if not want or have == want else 1)
 PYEOF
 }
 
+# openxlab (pulled in by opendatalab > 0.0.9, an openmim dependency) pins
+# setuptools 60, which conflicts with torch: an environment made before the
+# pin in constraints.txt drops it
+if has openxlab; then
+    say "replacing opendatalab's openxlab (it pins setuptools 60)"
+    "${PIP[@]}" uninstall -y -q openxlab
+    "${PIP[@]}" install -q "${PIN[@]}" opendatalab
+fi
+
 # Build tooling. mmcv's setup.py imports pkg_resources (gone in setuptools 80),
 # and `mim`/mmengine's `mmdet::` lookup import it too.
-if ! "$PY" -c 'import setuptools, sys; sys.exit(int(setuptools.__version__.split(".")[0]) >= 80)' 2>/dev/null \
+if ! "$PY" -c 'import setuptools, sys; v = tuple(map(int, setuptools.__version__.split(".")[:3])); sys.exit(not (77, 0, 3) <= v < (80, ))' 2>/dev/null \
         || ! has ninja || ! has wheel; then
-    say "installing build tools (setuptools<80, wheel, ninja)"
-    "${PIP[@]}" install -q "${PIN[@]}" 'setuptools<80' wheel ninja
+    say "installing build tools (setuptools>=77.0.3,<80, wheel, ninja)"
+    "${PIP[@]}" install -q "${PIN[@]}" 'setuptools>=77.0.3,<80' wheel ninja
 fi
 
 # ---------------------------------------------------------------- torch

@@ -3,7 +3,7 @@
 
     python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out FILE.pkl]
         [--tta] [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
-        [--skip-preflight]
+        [--skip-preflight] [--trust-checkpoint FILE ...]
 
 Checks the set-up first (``mmpanet.utils.preflight``) and stops with every
 problem it finds.
@@ -12,13 +12,9 @@ import argparse
 import json
 import os.path as osp
 
-from mmpanet.utils import allow_full_checkpoint_load
+from mmengine.config import Config
 
-allow_full_checkpoint_load()
-
-from mmengine.config import Config  # noqa: E402
-
-from mmpanet.utils import entrypoint  # noqa: E402
+from mmpanet.utils import entrypoint
 
 
 def parse_args(argv=None):
@@ -86,9 +82,10 @@ def main(argv=None):
             entrypoint.apply_tta(cfg)
         except ValueError as e:
             raise SystemExit(f'error: {e}')
-    runner = entrypoint.build_runner(cfg)
-    with entrypoint.name_bad_annotation_files(cfg):
-        metrics = runner.test()
+    with entrypoint.loading_errors_as_exit(args):
+        runner = entrypoint.build_runner(cfg)
+        with entrypoint.name_bad_annotation_files(cfg):
+            metrics = runner.test()
     if runner.rank == 0:
         out = osp.join(cfg.work_dir, 'metrics.json')
         with open(out, 'w') as f:

@@ -3,7 +3,7 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch]
-        [--skip-preflight]
+        [--skip-preflight] [--trust-checkpoint FILE ...]
 
 Checks the set-up first (``mmpanet.utils.preflight``) and stops with every
 problem it finds.
@@ -11,13 +11,9 @@ problem it finds.
 import argparse
 import os.path as osp
 
-from mmpanet.utils import allow_full_checkpoint_load
+from mmengine.config import Config
 
-allow_full_checkpoint_load()
-
-from mmengine.config import Config  # noqa: E402
-
-from mmpanet.utils import entrypoint  # noqa: E402
+from mmpanet.utils import entrypoint
 
 AMP_WRAPPERS = ('AmpOptimWrapper', 'CPUAmpOptimWrapper')
 
@@ -84,8 +80,13 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
     entrypoint.preflight(cfg, args, 'train')
-    with entrypoint.name_bad_annotation_files(cfg):
-        entrypoint.build_runner(cfg).train()
+    from mmpanet.engine.runner import EmptyTrainingSetError
+    with entrypoint.name_bad_annotation_files(cfg), \
+            entrypoint.loading_errors_as_exit(args):
+        try:
+            entrypoint.build_runner(cfg).train()
+        except EmptyTrainingSetError as e:
+            raise SystemExit(f'error: {e}')
     entrypoint.close_process_group()
 
 

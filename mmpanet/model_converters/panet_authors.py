@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 from torch import Tensor
 
+from mmpanet.engine.checkpoint import load
 from mmpanet.utils.paper_tables import RELEASED, ReleasedModel
 
 RESNET50_BLOCKS = (3, 4, 6, 3)
@@ -250,9 +251,10 @@ def convert_state_dict(state_dict: dict) -> Tuple[OrderedDict, ReleasedModel]:
 
 
 def load_authors_checkpoint(path: str) -> dict:
-    """Their checkpoint's ``model`` state dict. Loaded with
-    ``weights_only=True``: their files hold tensors and numbers only."""
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    """Their checkpoint's ``model`` state dict, loaded without running code
+    from the file (:func:`mmpanet.engine.checkpoint.load`): their files
+    hold tensors and numbers only."""
+    checkpoint = load(path, map_location='cpu')
     if not isinstance(checkpoint, dict) or 'model' not in checkpoint:
         raise KeyError(
             f'{path}: expected a dict with a \'model\' entry (the state '

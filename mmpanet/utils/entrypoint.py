@@ -13,9 +13,36 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 
+def add_trust_arg(parser: argparse.ArgumentParser) -> None:
+    """--trust-checkpoint FILE ...: the per-file opt-in to a full unpickle
+    (see :func:`mmpanet.engine.checkpoint.trusted_checkpoint`)."""
+    parser.add_argument(
+        '--trust-checkpoint',
+        nargs='+',
+        default=[],
+        metavar='FILE',
+        help='load these checkpoint files (or URLs) even if they hold '
+        'objects that unpickling would have to call, and downloads without '
+        'a pinned SHA-256; only for files you trust')
+
+
+@contextlib.contextmanager
+def loading_errors_as_exit(args: argparse.Namespace):
+    """Run the body with ``args.trust_checkpoint`` trusted; a refused file
+    or a hash mismatch ends the tool with its one-line message."""
+    from mmpanet.engine.checkpoint import (DownloadHashError,
+                                           UntrustedCheckpointError,
+                                           trusted_checkpoint)
+    try:
+        with trusted_checkpoint(*getattr(args, 'trust_checkpoint', [])):
+            yield
+    except (UntrustedCheckpointError, DownloadHashError) as e:
+        raise SystemExit(f'error: {e}')
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """--work-dir, --cfg-options, --launcher, --local-rank and
-    --skip-preflight."""
+    """--work-dir, --cfg-options, --launcher, --local-rank,
+    --skip-preflight and --trust-checkpoint."""
     parser.add_argument(
         '--work-dir',
         help='directory for logs, checkpoints and metrics (default: '
@@ -35,6 +62,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         '--skip-preflight',
         action='store_true',
         help='do not check data, weights, batch and channels first')
+    add_trust_arg(parser)
 
 
 def load_config(args: argparse.Namespace) -> Config:

@@ -9,6 +9,8 @@ and the fix; all of them are reported together:
 - data: every annotation file the run reads exists and lists images, every
   image folder exists, and the first few images of each annotation file
   decode;
+- annotations: every annotation of those files has a box and, where the
+  run reads masks, a usable segmentation (named by file and annotation id);
 - pretrained weights: every ``init_cfg`` checkpoint (and ``load_from``) is a
   local file, or already in torch's download cache, or its host answers;
 - batch: processes x images per process against the config's
@@ -16,6 +18,7 @@ and the fix; all of them are reported together:
 - channels: the backbone, built alone and run on one small image, gives the
   channels that ``model.neck.in_channels`` expects.
 """
+import json
 import os
 import os.path as osp
 import re
@@ -160,6 +163,112 @@ def check_data(cfg: Config,
     return problems
 
 
+# ---------------------------------------------------------------- annotations
+MAX_LISTED = 5
+
+
+def _loads_masks(node) -> bool:
+    """Whether a pipeline (nested transforms included) loads instance
+    masks."""
+    if isinstance(node, dict):
+        if str(node.get('type', '')).endswith('LoadAnnotations') and \
+                node.get('with_mask', False):
+            return True
+        return any(_loads_masks(v) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_loads_masks(v) for v in node)
+    return False
+
+
+def annotation_fault(ann: dict, masks: bool) -> Optional[str]:
+    """What is wrong with one COCO annotation, or None: a box that is not
+    ``[x, y, w, h]``; with ``masks``, no segmentation, or polygons of which
+    none has 3 points (mmdet's training drops such an instance,
+    pycocotools' evaluation fails on it or reads it as a box)."""
+    box = ann.get('bbox')
+    if not (isinstance(box, (list, tuple)) and len(box) == 4
+            and all(isinstance(v, (int, float)) for v in box)):
+        return f'bbox must be [x, y, width, height], got {box!r}'
+    if not masks:
+        return None
+    seg = ann.get('segmentation')
+    if not seg:
+        return 'it has no segmentation, but the run uses masks'
+    if isinstance(seg, dict):
+        if not {'counts', 'size'} <= set(seg):
+            return 'its RLE segmentation lacks counts or size'
+        return None
+    if not isinstance(seg, list):
+        return f'segmentation must be polygons or RLE, got {type(seg)}'
+    if not any(
+            isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0
+            for p in seg):
+        points = [len(p) // 2 if isinstance(p, list) else 0 for p in seg]
+        return (f'its polygons have {points} point(s); a polygon needs at '
+                'least 3')
+    return None
+
+
+def _mask_datasets(cfg: Config, mode: str) -> Iterator[Tuple[str, str, bool]]:
+    """``(config key, annotation file, whether masks are read from it)`` of
+    every dataset and evaluator of ``mode``."""
+    for loader_key in DATALOADERS[mode]:
+        for key, ds in _datasets(cfg.get(loader_key), loader_key):
+            yield (f'{key}.ann_file',
+                   _join(ds.get('data_root'),
+                         ds['ann_file']), _loads_masks(ds.get('pipeline')))
+    for eval_key in EVALUATORS[mode]:
+        evaluators = cfg.get(eval_key) or []
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        for i, ev in enumerate(evaluators):
+            if isinstance(ev, dict) and ev.get('ann_file'):
+                metric = ev.get('metric', 'bbox')
+                metrics = [metric] if isinstance(metric, str) else metric
+                key = eval_key if len(evaluators) == 1 else f'{eval_key}.{i}'
+                yield f'{key}.ann_file', ev['ann_file'], 'segm' in metrics
+
+
+def check_annotations(cfg: Config, mode: str = 'train') -> List[Problem]:
+    """Every annotation of every COCO-style file the run reads: its box,
+    and its mask where masks are read (the pipeline loads them or the
+    evaluator scores ``segm``); up to ``MAX_LISTED`` faults per file are
+    named, with their annotation ids."""
+    files = {}
+    for key, path, masks in _mask_datasets(cfg, mode):
+        if path.endswith('.json') and osp.isfile(path):
+            old = files.get(path, (key, False))
+            files[path] = (old[0], old[1] or masks)
+    problems = []
+    for path, (key, masks) in files.items():
+        try:
+            with open(path) as f:
+                coco = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            problems.append(
+                Problem(key, f'malformed annotation file {path}: {e}',
+                        'use the COCO-format annotation file of the dataset'))
+            continue
+        faults = []
+        for ann in coco.get('annotations', []) if isinstance(coco,
+                                                             dict) else []:
+            fault = annotation_fault(ann, masks) if isinstance(
+                ann, dict) else 'it is not a JSON object'
+            if fault:
+                faults.append(f'annotation {ann.get("id")} (image '
+                              f'{ann.get("image_id")}): {fault}')
+        if faults:
+            listed = '; '.join(faults[:MAX_LISTED])
+            more = len(faults) - MAX_LISTED
+            problems.append(
+                Problem(
+                    f'{key}: {path}', f'{len(faults)} bad annotation(s): '
+                    f'{listed}' + (f'; and {more} more' if more > 0 else ''),
+                    'fix or remove these annotations' +
+                    (' (or train and test without masks)' if masks else '')))
+    return problems
+
+
 # ---------------------------------------------------------------- weights
 def _init_checkpoints(node, key: str) -> Iterator[Tuple[str, str]]:
     """``(config key, checkpoint)`` of every ``type='Pretrained'``
@@ -186,33 +295,18 @@ def checkpoint_url(checkpoint: str) -> str:
     checkpoint loaders resolve it (deprecated ``open-mmlab://`` names
     included). Raises ``ImportError`` for ``torchvision://`` without
     torchvision and ``KeyError`` for an unknown model name."""
-    from mmengine.runner.checkpoint import (_get_mmengine_home,
-                                            get_deprecated_model_names,
-                                            get_external_models,
-                                            get_mmcls_models,
+    from mmengine.runner.checkpoint import (get_mmcls_models,
                                             get_torchvision_models)
-    if checkpoint.startswith(('http://', 'https://')):
-        return checkpoint
-    for prefix in ('open-mmlab://', 'openmmlab://'):
-        if checkpoint.startswith(prefix):
-            name = checkpoint[len(prefix):]
-            name = get_deprecated_model_names().get(name, name)
-            url = get_external_models()[name]
-            return url if url.startswith(('http://', 'https://')) else \
-                osp.join(_get_mmengine_home(), url)
+
+    from mmpanet.engine.checkpoint import openmmlab_path
+    if checkpoint.startswith(('open-mmlab://', 'openmmlab://')):
+        return openmmlab_path(checkpoint)
     for prefix, table in (('torchvision://', get_torchvision_models),
                           ('modelzoo://', get_torchvision_models),
                           ('mmcls://', get_mmcls_models)):
         if checkpoint.startswith(prefix):
             return table()[checkpoint[len(prefix):]]
     return checkpoint
-
-
-def download_cache(url: str) -> str:
-    """Where mmengine's ``load_url`` keeps the file of ``url``."""
-    from torch.hub import _get_torch_home
-    name = osp.basename(urllib.parse.urlparse(url).path)
-    return osp.join(_get_torch_home(), 'checkpoints', name)
 
 
 def reachable(url: str, timeout: float = 3.0) -> bool:
@@ -253,6 +347,7 @@ def check_weights(cfg: Config, timeout: float = 3.0) -> List[Problem]:
                     Problem(key, f'checkpoint file {url} does not exist',
                             'check the path'))
             continue
+        from mmpanet.engine.checkpoint import download_cache
         cached = download_cache(url)
         if osp.isfile(cached) or reachable(url, timeout):
             continue
@@ -261,8 +356,8 @@ def check_weights(cfg: Config, timeout: float = 3.0) -> List[Problem]:
                 key, f'{ckpt} is not in the download cache ({cached}) and '
                 f'{urllib.parse.urlparse(url).hostname} cannot be reached',
                 f'download {url} on a machine online and copy it to '
-                f'{cached} (TORCH_HOME moves the cache), or set {key} to a '
-                'local .pth file'))
+                f'{cached}, the folder torch reads ($TORCH_HOME/hub/'
+                'checkpoints), or set {key} to a local .pth file'))
     return problems
 
 
@@ -350,6 +445,7 @@ def run_preflight(cfg: Config,
     if mode not in DATALOADERS:
         raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
     problems = check_data(cfg, mode)
+    problems += check_annotations(cfg, mode)
     if mode == 'train':
         problems += check_weights(cfg, timeout)
         problems += check_batch(cfg, world_size, auto_scale_lr)
@@ -369,5 +465,6 @@ def world_size_from_env() -> int:
 
 __all__ = [
     'Problem', 'PreflightError', 'run_preflight', 'check_data',
-    'check_weights', 'check_batch', 'check_channels', 'world_size_from_env'
+    'check_annotations', 'check_weights', 'check_batch', 'check_channels',
+    'world_size_from_env'
 ]

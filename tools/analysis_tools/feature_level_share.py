@@ -4,7 +4,7 @@ feature comes from, grouped by the level plain FPN would assign the RoI to.
 
     python tools/analysis_tools/feature_level_share.py CONFIG CHECKPOINT
         [--out-dir DIR] [--num-images N] [--head bbox|mask]
-        [--cfg-options ...]
+        [--cfg-options ...] [--trust-checkpoint FILE ...]
 
 Runs the model on the test split (see ``mmpanet.analysis.feature_level_share``
 for what is counted) and writes ``feature_level_share.json`` / ``.md`` and
@@ -14,13 +14,10 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpanet.utils import allow_full_checkpoint_load
+from mmengine.config import Config, DictAction
 
-allow_full_checkpoint_load()
-
-from mmengine.config import Config, DictAction  # noqa: E402
-
-from mmpanet.analysis import feature_level_share  # noqa: E402
+from mmpanet.analysis import feature_level_share
+from mmpanet.utils.entrypoint import add_trust_arg, loading_errors_as_exit
 
 
 def parse_args(argv=None):
@@ -41,6 +38,7 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config keys, e.g. test_dataloader.batch_size=1')
+    add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -54,8 +52,9 @@ def main(argv=None):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     try:
-        counter = feature_level_share.measure(cfg, args.checkpoint, args.head,
-                                              args.num_images)
+        with loading_errors_as_exit(args):
+            counter = feature_level_share.measure(cfg, args.checkpoint,
+                                                  args.head, args.num_images)
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
     out_dir = args.out_dir or osp.dirname(osp.abspath(args.checkpoint))

@@ -12,12 +12,8 @@ file>.pkl``, the file the ``*sep-rpn*`` configs read.
 import argparse
 import os.path as osp
 
-from mmpanet.utils import allow_full_checkpoint_load
-
-allow_full_checkpoint_load()
-
-from mmpanet.utils import entrypoint  # noqa: E402
-from mmpanet.utils.proposals import SPLITS, dump_proposals_config  # noqa
+from mmpanet.utils import entrypoint
+from mmpanet.utils.proposals import SPLITS, dump_proposals_config
 
 
 def parse_args(argv=None):
@@ -54,8 +50,9 @@ def main(argv=None):
         cfg.load_from = args.checkpoint
         cfg.work_dir = osp.join(cfg.work_dir, f'proposals_{split}')
         entrypoint.preflight(cfg, args, 'test', args.checkpoint)
-        runner = entrypoint.build_runner(cfg)
-        runner.test()
+        with entrypoint.loading_errors_as_exit(args):
+            runner = entrypoint.build_runner(cfg)
+            runner.test()
         written[split] = out_file
         if runner.rank == 0:
             print(f'{split}: proposals written to {out_file}')

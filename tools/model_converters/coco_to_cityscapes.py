@@ -3,6 +3,7 @@
 Cityscapes run from it (the paper's Table 8; the config's ``load_from``).
 
     python tools/model_converters/coco_to_cityscapes.py SRC DST
+        [--trust-checkpoint SRC]
 
 Each Cityscapes class takes the box and mask weights of its COCO class
 (``rider`` those of ``person``); see ``mmpanet.model_converters
@@ -16,17 +17,21 @@ import sys
 import torch
 from mmdet.datasets import CityscapesDataset, CocoDataset
 
+from mmpanet.engine.checkpoint import load
 from mmpanet.model_converters import COCO_TO_CITYSCAPES, select_classes
+from mmpanet.utils.entrypoint import add_trust_arg, loading_errors_as_exit
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='a COCO-trained mmdet checkpoint')
     parser.add_argument('dst', help='where to write the Cityscapes one')
+    add_trust_arg(parser)
     args = parser.parse_args(argv)
     if not osp.isfile(args.src):
         sys.exit(f'error: checkpoint not found: {args.src}')
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=False)
+    with loading_errors_as_exit(args):
+        checkpoint = load(args.src, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
     old = checkpoint.get('meta',
                          {}).get('dataset_meta',

@@ -24,6 +24,10 @@ class DetectronResize(Resize):
     becomes float32, boxes are scaled by ``s`` and masks and segmentation
     maps are resized to the new image size.
 
+    An image more than twice the target size (``s < 0.5``) is first shrunk
+    as uint8 (``INTER_AREA``) to twice the target, so no float copy of the
+    full image is made; COCO's images are far below that.
+
     Args:
         scale (tuple[int, int]): ``(long, short)``: Detectron's
             ``MAX_SIZE`` and ``SCALE``, e.g. ``(1400, 1000)``; the order of
@@ -47,9 +51,14 @@ class DetectronResize(Resize):
         s = float(short_side) / min(h, w)
         if np.round(s * max(h, w)) > long_side:
             s = float(long_side) / max(h, w)
+        size = None  # cv2's own: round(w * s) x round(h * s)
+        if s < 0.5:  # shrink as uint8 first: no full-size float copy
+            size = (max(1, round(w * s)), max(1, round(h * s)))
+            img = cv2.resize(
+                img, (2 * size[0], 2 * size[1]), interpolation=cv2.INTER_AREA)
         img = cv2.resize(
             img.astype(np.float32, copy=False),
-            None,
+            size,
             None,
             fx=s,
             fy=s,
