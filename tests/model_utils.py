@@ -4,14 +4,15 @@ one predict step (tiny samples: ``mmpanet.testing``)."""
 import copy
 
 import torch
-from mmdet.registry import MODELS
-from mmengine.model import revert_sync_batchnorm
+
+from mmpanet.apis import init_model
 
 
 def build(cfg, init_weights=True):
-    """Build a model on CPU (SyncBN -> BN); ``init_weights=False`` keeps
-    the constructors' initialization and loads no pretrained weights."""
-    model = revert_sync_batchnorm(MODELS.build(cfg))
+    """Build a model on CPU (:func:`mmpanet.apis.init_model`);
+    ``init_weights=False`` keeps the constructors' initialization and loads
+    no pretrained weights."""
+    model = init_model(cfg)
     if init_weights:
         model.init_weights()
     return model

@@ -91,7 +91,10 @@ def test_feature_level_share(tmp_path, shapes_data):
     cfg = Config.fromfile(cfg_path)
     model = build(cfg.model)
     ckpt = tmp_path / 'model.pth'
-    torch.save({'state_dict': model.state_dict()}, ckpt)
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=cfg.classes))), ckpt)
     out = tmp_path / 'fig3'
     feature_level_share.main([
         cfg_path,

@@ -23,15 +23,15 @@ import pytest
 import torch
 from authors_reference import im_detect_all
 from mmcv.transforms import Compose
-from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from scipy.optimize import linear_sum_assignment
 from tool_utils import ROOT, load_tool
 
+from mmpanet.apis import init_model
 from mmpanet.engine.checkpoint import load
 from mmpanet.model_converters import convert_state_dict
-from mmpanet.utils.paper_tables import RELEASED
+from mmpanet.paper.tables import RELEASED
 
 TEST_SCALE, MAX_SIZE = 160, 256  # small, so that CPU runs in seconds
 MASK_MODEL = next(m for m in RELEASED if m.with_mask)
@@ -184,7 +184,7 @@ def build_model(released, checkpoint):
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'panet', released.config + '.py'))
     cfg.model.backbone.init_cfg = None
-    model = MODELS.build(cfg.model).eval()
+    model = init_model(cfg.model)
     ckpt = load(checkpoint, map_location='cpu')
     missing, unexpected = model.load_state_dict(ckpt['state_dict'])
     return cfg, model, ckpt, missing, unexpected

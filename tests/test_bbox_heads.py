@@ -143,7 +143,7 @@ def test_level_mismatch_names_both_keys():
     head = small(num_levels=3)
     with pytest.raises(
             ValueError,
-            match='bbox_head.num_levels is 3 .* gave 4'
+            match='num_levels is 3 .* gave 4.*bbox_head.num_levels'
             ".*featmap_strides"):
         head(torch.randn(2, 4, 8, 3, 3))
 

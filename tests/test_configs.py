@@ -10,10 +10,9 @@ from mmengine.config import Config
 from model_utils import TWO_SIZES, build, run_loss_and_predict
 from tool_utils import main_job_config
 
+from mmpanet.paper.tables import (FIXED_PROPOSAL_ROWS, OTHER_CONFIGS, RELEASED,
+                                  ROWS, SEPARATE_RPN, T3, config_names)
 from mmpanet.testing import add_proposals, make_batch
-from mmpanet.utils.paper_tables import (FIXED_PROPOSAL_ROWS, OTHER_CONFIGS,
-                                        RELEASED, ROWS, SEPARATE_RPN, T3,
-                                        config_names)
 from mmpanet.utils.proposals import proposal_file
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -9,7 +9,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn as nn
 
-from mmpanet.models.layers import CPUSyncBatchNorm
+from mmpanet.engine import CPUSyncBatchNorm
 
 WORLD = 2
 C = 3

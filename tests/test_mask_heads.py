@@ -85,11 +85,23 @@ def test_per_level_convs_separate_and_all_get_gradients():
 
 
 @pytest.mark.parametrize('type', ['FCFusionMaskHead', 'AFPFCNMaskHead'])
-def test_single_level_input(type):
+def test_single_level_input_keeps_the_layout(type):
+    """One level or four, conv1 sits in the same place of the state dict
+    (as the box head's first layer); weights saved with a plain conv1
+    (``convs.0.conv.*``, before the heads shared this rule) still load."""
     head = small(type, num_levels=1)
-    assert not hasattr(head.convs[0], 'layers')  # a plain FCN conv1
+    assert len(head.convs[0].layers) == 1
     out = head(torch.randn(5, 8, 6, 6))
     assert out.shape == (5, 3, 12, 12)
+    old = {
+        k.replace('convs.0.layers.0.', 'convs.0.'): v
+        for k, v in head.state_dict().items()
+    }
+    assert 'convs.0.conv.weight' in old
+    fresh = small(type, num_levels=1)
+    fresh.load_state_dict(old)  # strict
+    for key, value in head.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value), key
 
 
 def test_afp_fcn_head_equals_fcn_with_fused_conv1():
@@ -125,7 +137,8 @@ def test_bad_options_name_the_key(kwargs, message):
 
 def test_mismatched_inputs_are_clear_errors():
     head = small(num_levels=3)
-    with pytest.raises(ValueError, match='mask_head.num_levels is 3'):
+    with pytest.raises(
+            ValueError, match='num_levels is 3 .*mask_head.num_levels'):
         head(torch.randn(2, 4, 8, 6, 6))
     with pytest.raises(ValueError, match='roi_feat_size'):
         small()(torch.randn(2, 4, 8, 7, 7))

@@ -1,13 +1,13 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 """metafile.yml, model-index.yml and configs/panet/README.md agree with
-mmpanet/utils/paper_tables.py, the one list of the rows and configs."""
+mmpanet/paper/tables.py, the one list of the rows and configs."""
 import os.path as osp
 
 import yaml
 from tool_utils import ROOT, load_tool
 
-from mmpanet.analysis import model_zoo
-from mmpanet.utils.paper_tables import RELEASED, TABLES, config_names
+from mmpanet.paper import model_zoo
+from mmpanet.paper.tables import RELEASED, TABLES, config_names
 
 
 def test_metafile_and_readme_tables_are_generated_from_the_tables():

@@ -50,7 +50,7 @@ def main(argv=None):
     from mmengine.config import Config
 
     import mmpanet  # noqa: F401  (registers the modules)
-    from mmpanet.utils.entrypoint import apply_tta
+    from mmpanet.utils.config import apply_tta
     cfg = Config.fromfile(args.config)
     if args.tta:
         try:

@@ -15,6 +15,8 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmpanet.utils import entrypoint
+from mmpanet.utils.config import apply_tta
+from mmpanet.utils.preflight import name_bad_annotation_files
 
 
 def parse_args(argv=None):
@@ -79,19 +81,18 @@ def main(argv=None):
     entrypoint.preflight(cfg, args, 'test', args.checkpoint)
     if args.tta:
         try:
-            entrypoint.apply_tta(cfg)
+            apply_tta(cfg)
         except ValueError as e:
             raise SystemExit(f'error: {e}')
     with entrypoint.loading_errors_as_exit(args):
         runner = entrypoint.build_runner(cfg)
-        with entrypoint.name_bad_annotation_files(cfg):
+        with name_bad_annotation_files(cfg):
             metrics = runner.test()
     if runner.rank == 0:
         out = osp.join(cfg.work_dir, 'metrics.json')
         with open(out, 'w') as f:
             json.dump(metrics, f, indent=2)
         print(f'metrics written to {out}')
-    entrypoint.close_process_group()
     return metrics
 
 

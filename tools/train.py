@@ -13,7 +13,9 @@ import os.path as osp
 
 from mmengine.config import Config
 
+from mmpanet.engine import EmptyTrainingSetError
 from mmpanet.utils import entrypoint
+from mmpanet.utils.preflight import name_bad_annotation_files
 
 AMP_WRAPPERS = ('AmpOptimWrapper', 'CPUAmpOptimWrapper')
 
@@ -80,14 +82,12 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
     entrypoint.preflight(cfg, args, 'train')
-    from mmpanet.engine.runner import EmptyTrainingSetError
-    with entrypoint.name_bad_annotation_files(cfg), \
+    with name_bad_annotation_files(cfg), \
             entrypoint.loading_errors_as_exit(args):
         try:
             entrypoint.build_runner(cfg).train()
         except EmptyTrainingSetError as e:
             raise SystemExit(f'error: {e}')
-    entrypoint.close_process_group()
 
 
 if __name__ == '__main__':

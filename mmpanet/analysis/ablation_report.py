@@ -1,6 +1,8 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 """The paper's ablation tables (3, 4, 5 and 9) with our results beside the
-paper's, and each row's change over its parent row, as Markdown and CSV.
+paper's, and each row's change over its parent row (the row its config
+states a delta over, :func:`mmpanet.paper.tables.parent_row`), as Markdown
+and CSV.
 
 A work dir is matched to its table rows by the config file the runner saved
 in it (``<config name>.py``); ``KEY=WORK_DIR`` assigns it to a row by hand
@@ -14,7 +16,7 @@ import json
 import os.path as osp
 from typing import Dict, List, Optional
 
-from mmpanet.utils.paper_tables import METRICS, TABLES
+from mmpanet.paper.tables import METRICS, TABLES, parent_row
 
 
 def read_metrics(work_dir: str) -> Dict[str, float]:
@@ -99,7 +101,7 @@ def ours(runs, row, column) -> Optional[float]:
 
 def build_rows(table, runs) -> List[dict]:
     """One dict per table row: paper and our numbers and changes."""
-    by_key = {row.key: row for row in table.rows}
+    parents = {row.key: parent_row(table, row) for row in table.rows}
     out = []
     for row in table.rows:
         entry = dict(key=row.key, setting=row.setting, config=row.config)
@@ -107,10 +109,10 @@ def build_rows(table, runs) -> List[dict]:
             value = ours(runs, row, col)
             paper = row.paper.get(col)
             # nearest ancestor with a result for this column
-            ref = by_key.get(row.parent)
+            parent = parents[row.key]
+            ref = parent
             while ref is not None and ours(runs, ref, col) is None:
-                ref = by_key.get(ref.parent)
-            parent = by_key.get(row.parent)
+                ref = parents[ref.key]
             entry[col] = dict(
                 paper=paper,
                 ours=value,

@@ -67,17 +67,15 @@ def setup(threads: int) -> None:
 
 
 def build_model(path: str, num_dets: int, device: str):
-    from mmdet.registry import MODELS
+    """The config's model with ``num_dets`` detections per image at any
+    score, random weights (:func:`mmpanet.apis.init_model`)."""
     from mmengine.config import Config
-    from mmengine.model import revert_sync_batchnorm
-    cfg = Config.fromfile(path)
-    model_cfg = copy.deepcopy(cfg.model)
+
+    from mmpanet.apis import init_model
+    model_cfg = copy.deepcopy(Config.fromfile(path).model)
     model_cfg.test_cfg.rcnn.score_thr = 0.0
     model_cfg.test_cfg.rcnn.max_per_img = num_dets
-    model = MODELS.build(model_cfg)
-    if device == 'cpu':
-        model = revert_sync_batchnorm(model)
-    return model.to(device)
+    return init_model(model_cfg, device=device)
 
 
 def fake_data(num: int, size: Sequence[int]) -> dict:

@@ -18,6 +18,7 @@ from typing import Optional, Tuple
 import torch
 import torch.nn as nn
 
+from mmpanet.apis import init_model
 from mmpanet.models import (AdaptiveFeatureFusion, AllLevelRoIExtractor,
                             PerLevelLayers)
 
@@ -102,11 +103,10 @@ def measure(cfg,
             num_images: Optional[int] = None) -> LevelShareCounter:
     """Run (the first ``num_images`` images of) the test split through the
     model and return the counter."""
-    from mmdet.apis import init_detector
     from mmengine.runner import Runner
     from mmengine.utils import ProgressBar
 
-    model = init_detector(cfg, checkpoint, device='cpu')
+    model = init_model(cfg, checkpoint, device='cpu')
     loader = Runner.build_dataloader(cfg.test_dataloader)
     total = len(loader.dataset)
     if num_images is not None:

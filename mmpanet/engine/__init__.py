@@ -3,9 +3,13 @@ from .checkpoint import (DownloadHashError, UntrustedCheckpointError,
                          trusted_checkpoint)
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .cpu_ddp import DeviceAwareDistributedDataParallel
-from .runner import PANetRunner
+from .cpu_sync_batchnorm import CPUSyncBatchNorm
+from .hooks import ModuleRangesHook
+from .runner import EmptyTrainingSetError, PANetRunner
 
 __all__ = [
-    'CPUAmpOptimWrapper', 'DeviceAwareDistributedDataParallel', 'PANetRunner',
-    'DownloadHashError', 'UntrustedCheckpointError', 'trusted_checkpoint'
+    'CPUAmpOptimWrapper', 'CPUSyncBatchNorm',
+    'DeviceAwareDistributedDataParallel', 'DownloadHashError',
+    'EmptyTrainingSetError', 'ModuleRangesHook', 'PANetRunner',
+    'UntrustedCheckpointError', 'trusted_checkpoint'
 ]

@@ -4,7 +4,7 @@ from mmdet.registry import MODEL_WRAPPERS
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel
 
-from mmpanet.models.layers import CPUSyncBatchNorm
+from .cpu_sync_batchnorm import CPUSyncBatchNorm
 
 
 @MODEL_WRAPPERS.register_module()

@@ -1,10 +1,12 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+import atexit
 import os
 import os.path as osp
 import random
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from mmdet.registry import RUNNERS
 from mmengine.dist import (all_gather_object, get_rank, get_world_size,
                            is_main_process)
@@ -12,6 +14,11 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 RANDOM_STATES = 'random_states'
+
+
+def _destroy_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 class EmptyTrainingSetError(ValueError):
@@ -149,6 +156,8 @@ class PANetRunner(Runner):
       save never leaves a truncated file under a checkpoint's name, and
       ``last_checkpoint`` (written by ``CheckpointHook`` after the save)
       only ever points to a complete file.
+    - **Multi-process CPU runs** (``--launcher pytorch`` without GPUs) start
+      their ``gloo`` process group (:meth:`setup_env`).
     - **A training set with nothing to train on stops the run** before the
       first iteration (:func:`check_training_set`).
     - **Nothing from a checkpoint is run or used as a path.** Checkpoints
@@ -177,6 +186,21 @@ class PANetRunner(Runner):
         with open(tmp_path, 'rb+') as f:
             os.fsync(f.fileno())
         os.replace(tmp_path, osp.join(out_dir, filename))
+
+    def setup_env(self, env_cfg: dict) -> None:
+        """mmengine's, and on a machine without GPUs, ``--launcher
+        pytorch`` starts a ``gloo`` process group first (mmengine's
+        ``init_dist`` calls ``torch.cuda.set_device``), destroyed at exit
+        (gloo aborts at interpreter exit otherwise)."""
+        if self.distributed and not dist.is_initialized() and \
+                self.launcher == 'pytorch' and not torch.cuda.is_available():
+            backend = (env_cfg.get('dist_cfg') or {}).get('backend', 'gloo')
+            if backend != 'gloo':
+                raise ValueError(f"env_cfg.dist_cfg.backend is '{backend}', "
+                                 "but there is no GPU: use 'gloo' on CPU")
+            dist.init_process_group(backend='gloo')
+            atexit.register(_destroy_process_group)
+        super().setup_env(env_cfg)
 
     def build_train_loop(self, loop):
         """mmengine's train loop, after :func:`check_training_set` on its

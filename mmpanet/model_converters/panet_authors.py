@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from mmpanet.engine.checkpoint import load
-from mmpanet.utils.paper_tables import RELEASED, ReleasedModel
+from mmpanet.paper.tables import RELEASED, ReleasedModel
 
 RESNET50_BLOCKS = (3, 4, 6, 3)
 NUM_LEVELS = 4  # RoI levels N2..N5

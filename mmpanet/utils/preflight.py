@@ -18,6 +18,7 @@ and the fix; all of them are reported together:
 - channels: the backbone, built alone and run on one small image, gives the
   channels that ``model.neck.in_channels`` expects.
 """
+import contextlib
 import json
 import os
 import os.path as osp
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
+
+from .config import ann_path, annotation_files, evaluators, loader_datasets
 
 DATALOADERS = {
     'train': ('train_dataloader', 'val_dataloader'),
@@ -60,22 +63,6 @@ class PreflightError(RuntimeError):
 
 
 # ---------------------------------------------------------------- data
-def _datasets(node, key: str) -> Iterator[Tuple[str, dict]]:
-    """``(config key, dataset cfg)`` of every dataset with an
-    ``ann_file`` under ``node`` (wrappers such as ``ConcatDataset``
-    included)."""
-    if isinstance(node, dict):
-        if node.get('ann_file'):
-            yield key, node
-        for name in ('dataset', 'datasets'):
-            child = node.get(name)
-            if isinstance(child, dict):
-                yield from _datasets(child, f'{key}.{name}')
-            elif isinstance(child, (list, tuple)):
-                for i, item in enumerate(child):
-                    yield from _datasets(item, f'{key}.{name}.{i}')
-
-
 def _join(root: Optional[str], path: str) -> str:
     return path if not root or osp.isabs(path) else osp.join(root, path)
 
@@ -99,68 +86,78 @@ def check_data(cfg: Config,
     hint = ('put the dataset there (e.g. ln -s /path/to/coco data/coco) '
             "or point the dataloaders' data_root elsewhere, see README "
             "'Preparing data and weights'")
-    for loader_key in DATALOADERS[mode]:
-        for key, ds in _datasets(cfg.get(loader_key), loader_key):
-            root = ds.get('data_root')
-            proposals = ds.get('proposal_file')
-            if proposals and not osp.isfile(_join(root, proposals)):
+    for key, ds in loader_datasets(cfg, DATALOADERS[mode]):
+        root = ds.get('data_root')
+        proposals = ds.get('proposal_file')
+        if proposals and not osp.isfile(_join(root, proposals)):
+            problems.append(
+                Problem(
+                    f'{key}.proposal_file',
+                    f'{_join(root, proposals)} does not exist',
+                    'write the separately trained RPN\'s proposals '
+                    'first: python tools/misc/dump_proposals.py '
+                    'RPN_CONFIG RPN_CHECKPOINT (see README '
+                    '"The paper\'s RPN protocol")'))
+        ann_file = ann_path(ds)
+        if not osp.isfile(ann_file):
+            problems.append(
+                Problem(f'{key}.ann_file', f'{ann_file} does not exist', hint))
+            continue
+        prefix = ds.get('data_prefix') or {}
+        img_dir = _join(root, prefix.get('img', prefix.get('img_path', '')))
+        if img_dir and not osp.isdir(img_dir):
+            problems.append(
+                Problem(f'{key}.data_prefix.img',
+                        f'image folder {img_dir} does not exist', hint))
+            continue
+        names = _first_images(ann_file, num_images)
+        if not names:
+            problems.append(
+                Problem(
+                    f'{key}.ann_file', f'{ann_file} lists no images (no '
+                    '"file_name" in its first megabytes)',
+                    'use the COCO-format annotation file of the dataset'))
+            continue
+        for name in names:
+            path = osp.join(img_dir, name)
+            try:
+                img = mmcv.imread(path)
+            except Exception as e:  # noqa: BLE001 (any decode failure)
+                img, reason = None, str(e)
+            else:
+                reason = 'it does not decode as an image'
+            if img is None or img.size == 0:
+                if not osp.isfile(path):
+                    reason = 'it does not exist'
                 problems.append(
-                    Problem(
-                        f'{key}.proposal_file',
-                        f'{_join(root, proposals)} does not exist',
-                        'write the separately trained RPN\'s proposals '
-                        'first: python tools/misc/dump_proposals.py '
-                        'RPN_CONFIG RPN_CHECKPOINT (see README '
-                        '"The paper\'s RPN protocol")'))
-            ann_path = _join(root, ds['ann_file'])
-            if not osp.isfile(ann_path):
-                problems.append(
-                    Problem(f'{key}.ann_file', f'{ann_path} does not exist',
-                            hint))
-                continue
-            prefix = ds.get('data_prefix') or {}
-            img_dir = _join(root, prefix.get('img', prefix.get('img_path',
-                                                               '')))
-            if img_dir and not osp.isdir(img_dir):
-                problems.append(
-                    Problem(f'{key}.data_prefix.img',
-                            f'image folder {img_dir} does not exist', hint))
-                continue
-            names = _first_images(ann_path, num_images)
-            if not names:
-                problems.append(
-                    Problem(
-                        f'{key}.ann_file',
-                        f'{ann_path} lists no images (no "file_name" '
-                        'in its first megabytes)',
-                        'use the COCO-format annotation file of the '
-                        'dataset'))
-                continue
-            for name in names:
-                path = osp.join(img_dir, name)
-                try:
-                    img = mmcv.imread(path)
-                except Exception as e:  # noqa: BLE001 (any decode failure)
-                    img, reason = None, str(e)
-                else:
-                    reason = 'it does not decode as an image'
-                if img is None or img.size == 0:
-                    if not osp.isfile(path):
-                        reason = 'it does not exist'
-                    problems.append(
-                        Problem(f'{key}: image {path}', reason,
-                                f'check the images listed in {ann_path}'))
-    for eval_key in EVALUATORS[mode]:
-        evaluators = cfg.get(eval_key) or []
-        if isinstance(evaluators, dict):
-            evaluators = [evaluators]
-        for i, ev in enumerate(evaluators):
-            ann = ev.get('ann_file') if isinstance(ev, dict) else None
-            if ann and not osp.isfile(ann):
-                key = eval_key if len(evaluators) == 1 else f'{eval_key}.{i}'
-                problems.append(
-                    Problem(f'{key}.ann_file', f'{ann} does not exist', hint))
+                    Problem(f'{key}: image {path}', reason,
+                            f'check the images listed in {ann_file}'))
+    for key, ev in evaluators(cfg, EVALUATORS[mode]):
+        ann = ev.get('ann_file')
+        if ann and not osp.isfile(ann):
+            problems.append(
+                Problem(f'{key}.ann_file', f'{ann} does not exist', hint))
     return problems
+
+
+@contextlib.contextmanager
+def name_bad_annotation_files(cfg: Config):
+    """Turn a JSON error raised while reading annotations (pycocotools does
+    not say which file) into one that names the malformed file (for runs
+    with --skip-preflight, whose annotation check names it first)."""
+    try:
+        yield
+    except json.JSONDecodeError as e:
+        for path in annotation_files(cfg):
+            if not osp.isfile(path):
+                continue
+            try:
+                with open(path) as f:
+                    json.load(f)
+            except json.JSONDecodeError as bad:
+                raise ValueError(
+                    f'malformed annotation file {path}: {bad}') from e
+        raise
 
 
 # ---------------------------------------------------------------- annotations
@@ -212,21 +209,13 @@ def annotation_fault(ann: dict, masks: bool) -> Optional[str]:
 def _mask_datasets(cfg: Config, mode: str) -> Iterator[Tuple[str, str, bool]]:
     """``(config key, annotation file, whether masks are read from it)`` of
     every dataset and evaluator of ``mode``."""
-    for loader_key in DATALOADERS[mode]:
-        for key, ds in _datasets(cfg.get(loader_key), loader_key):
-            yield (f'{key}.ann_file',
-                   _join(ds.get('data_root'),
-                         ds['ann_file']), _loads_masks(ds.get('pipeline')))
-    for eval_key in EVALUATORS[mode]:
-        evaluators = cfg.get(eval_key) or []
-        if isinstance(evaluators, dict):
-            evaluators = [evaluators]
-        for i, ev in enumerate(evaluators):
-            if isinstance(ev, dict) and ev.get('ann_file'):
-                metric = ev.get('metric', 'bbox')
-                metrics = [metric] if isinstance(metric, str) else metric
-                key = eval_key if len(evaluators) == 1 else f'{eval_key}.{i}'
-                yield f'{key}.ann_file', ev['ann_file'], 'segm' in metrics
+    for key, ds in loader_datasets(cfg, DATALOADERS[mode]):
+        yield f'{key}.ann_file', ann_path(ds), _loads_masks(ds.get('pipeline'))
+    for key, ev in evaluators(cfg, EVALUATORS[mode]):
+        if ev.get('ann_file'):
+            metric = ev.get('metric', 'bbox')
+            metrics = [metric] if isinstance(metric, str) else metric
+            yield f'{key}.ann_file', ev['ann_file'], 'segm' in metrics
 
 
 def check_annotations(cfg: Config, mode: str = 'train') -> List[Problem]:

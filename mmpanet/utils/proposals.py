@@ -15,7 +15,7 @@ from typing import Optional, Tuple
 
 from mmengine.config import Config
 
-from .entrypoint import image_dataset
+from .config import iter_datasets
 
 SPLITS = ('train', 'val', 'test')
 PROPOSALS_DIR = 'proposals'
@@ -25,13 +25,14 @@ def split_dataset(cfg: Config, split: str) -> dict:
     """The image dataset of ``{split}_dataloader`` (wrappers removed)."""
     if split not in SPLITS:
         raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
-    loader = cfg.get(f'{split}_dataloader')
-    if not loader or not loader.get('dataset'):
-        raise ValueError(f'the config has no {split}_dataloader.dataset')
-    dataset = image_dataset(loader['dataset'])
-    if not dataset.get('ann_file'):
-        raise ValueError(f'{split}_dataloader.dataset has no ann_file')
-    return dataset
+    key = f'{split}_dataloader.dataset'
+    found = list(
+        iter_datasets((cfg.get(f'{split}_dataloader') or {}).get('dataset'),
+                      key))
+    if len(found) != 1:
+        raise ValueError(f'{key} must be one dataset with an ann_file, found '
+                         f'{len(found)}')
+    return found[0][1]
 
 
 def proposal_file(rpn_config: str, ann_file: str) -> str:

@@ -56,7 +56,6 @@ def main(argv=None):
         written[split] = out_file
         if runner.rank == 0:
             print(f'{split}: proposals written to {out_file}')
-    entrypoint.close_process_group()
     return written
 
 

@@ -1,6 +1,6 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
 """Regenerate configs/panet/metafile.yml and the tables of
-configs/panet/README.md from mmpanet/utils/paper_tables.py.
+configs/panet/README.md from mmpanet/paper/tables.py.
 
     python tools/misc/update_model_zoo.py [--check]
 
@@ -10,7 +10,7 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpanet.analysis import model_zoo
+from mmpanet.paper import model_zoo
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -3,7 +3,7 @@ import torch
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 
-from ..layers import check_choice
+from ..utils import check_choice
 
 MEMORY_FORMATS = {
     'contiguous': torch.contiguous_format,

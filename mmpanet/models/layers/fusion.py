@@ -2,11 +2,11 @@
 """Element-wise fusion of tensors, shared by AFP (Sec. 3.2) and FF (Sec. 3.3).
 
 ``FUSION_OPS`` is the one table of fusion ops: every module that fuses
-validates its option against it and applies the op from it, so a new op is
-one entry here.
+validates its option against it (once, in its ``__init__``) and applies the
+op from it, so a new op is one entry here.
 """
 import functools
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import torch
 from torch import Tensor
@@ -67,14 +67,6 @@ FUSION_OPS = {
 }
 
 
-def check_choice(key: str, value, choices: Iterable) -> None:
-    """Raise ``ValueError`` naming ``key`` and the allowed values unless
-    ``value`` is one of ``choices``."""
-    choices = tuple(choices)
-    if value not in choices:
-        raise ValueError(f'{key} must be one of {choices}, got {value!r}')
-
-
 def fuse(tensors: Sequence[Tensor], op: str) -> Tensor:
     """Fuse tensors element-wise with ``FUSION_OPS[op]``.
 
@@ -82,7 +74,8 @@ def fuse(tensors: Sequence[Tensor], op: str) -> Tensor:
     ``(R, 1, H, W)``. The running reduction never stacks the inputs, so it
     costs one output tensor per step and nothing more.
     """
-    check_choice('op', op, FUSION_OPS)
+    if op not in FUSION_OPS:
+        raise ValueError(f'op must be one of {tuple(FUSION_OPS)}, got {op!r}')
     if len(tensors) == 0:
         raise ValueError('fuse() needs at least one tensor')
     return functools.reduce(FUSION_OPS[op], tensors)

@@ -8,7 +8,8 @@ from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ...layers import AdaptiveFeatureFusion, check_choice
+from ...layers import FUSION_OPS, AdaptiveFeatureFusion
+from ...utils import check_choice, check_positive_int
 from .normed_convfc_bbox_head import NormedConvFCBBoxHead
 
 
@@ -62,7 +63,8 @@ class AFPConvFCBBoxHead(NormedConvFCBBoxHead):
         fuse_after = first_layer if fuse_after is None else fuse_after
         check_choice('bbox_head.fuse_after', fuse_after,
                      (first_layer, 'roi_align'))
-        AdaptiveFeatureFusion.check_options(num_levels, fusion, 'bbox_head')
+        check_positive_int('bbox_head.num_levels', num_levels)
+        check_choice('bbox_head.fusion', fusion, FUSION_OPS)
         # read by _add_conv_fc_branch, which ConvFCBBoxHead.__init__ calls
         self.num_levels = num_levels
         self.fusion = fusion
@@ -90,8 +92,7 @@ class AFPConvFCBBoxHead(NormedConvFCBBoxHead):
                 num_levels=self.num_levels,
                 fusion=self.fusion,
                 fuse_first=self.fuse_after == 'roi_align',
-                grouped_conv=self.grouped_conv,
-                owner='bbox_head')
+                grouped_conv=self.grouped_conv)
         return convs, fcs, dim
 
     def _predict_by_feat_single(

@@ -4,7 +4,8 @@ from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from ...layers import AdaptiveFeatureFusion, check_choice
+from ...layers import FUSION_OPS, AdaptiveFeatureFusion
+from ...utils import check_choice, check_positive_int
 from .detectron_paste import paste_masks_detectron
 
 MASK_PASTES = ('grid_sample', 'detectron')
@@ -53,20 +54,17 @@ class AFPFCNMaskHead(FCNMaskHead):
                              f'{self.num_convs}')
         check_choice('mask_head.fuse_after', fuse_after,
                      ('conv1', 'roi_align'))
+        check_positive_int('mask_head.num_levels', num_levels)
+        check_choice('mask_head.fusion', fusion, FUSION_OPS)
         self.num_levels = num_levels
         self.fusion = fusion
         self.fuse_after = fuse_after
-        if num_levels > 1 or fuse_after == 'roi_align':
-            self.convs[0] = AdaptiveFeatureFusion(
-                self.convs[0],
-                num_levels=num_levels,
-                fusion=fusion,
-                fuse_first=fuse_after == 'roi_align',
-                grouped_conv=grouped_conv,
-                owner='mask_head')
-        else:
-            AdaptiveFeatureFusion.check_options(num_levels, fusion,
-                                                'mask_head')
+        self.convs[0] = AdaptiveFeatureFusion(
+            self.convs[0],
+            num_levels=num_levels,
+            fusion=fusion,
+            fuse_first=fuse_after == 'roi_align',
+            grouped_conv=grouped_conv)
 
     def _predict_by_feat_single(self,
                                 mask_preds: Tensor,

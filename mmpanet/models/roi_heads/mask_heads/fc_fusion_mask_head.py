@@ -4,7 +4,8 @@ from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from ...layers import FUSION_OPS, FCModule, check_choice, fuse
+from ...layers import FUSION_OPS, FCModule, fuse
+from ...utils import check_choice
 from .afp_fcn_mask_head import AFPFCNMaskHead
 
 

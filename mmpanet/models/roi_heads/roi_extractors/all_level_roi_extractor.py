@@ -8,7 +8,8 @@ from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
 from torch import Tensor
 
-from ...layers import check_choice, multi_level_roi_align
+from ...layers import multi_level_roi_align
+from ...utils import check_choice
 
 IMPLEMENTATIONS = ('mmcv', 'gather')
 
