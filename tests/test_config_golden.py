@@ -25,13 +25,29 @@ CONFIGS = sorted(
 PLACES = ((ROOT, '{ROOT}'), (osp.dirname(mmdet.__file__), '{MMDET}'))
 
 
+def without_default_scope(value, scope):
+    """``value`` without the ``_scope_`` keys naming the default scope
+    (mmengine marks every dict read from an ``mmdet::`` base with it; they
+    are built in that scope either way)."""
+    if isinstance(value, dict):
+        return {
+            k: without_default_scope(v, scope)
+            for k, v in value.items() if not (k == '_scope_' and v == scope)
+        }
+    if isinstance(value, list):
+        return [without_default_scope(v, scope) for v in value]
+    return value
+
+
 def normalised(value):
     """``value`` as JSON would store it (tuples as lists), with the
-    machine's paths replaced by placeholders."""
+    machine's paths replaced by placeholders and default-scope marks
+    dropped."""
     text = json.dumps(value, sort_keys=True)
     for path, name in PLACES:
         text = text.replace(json.dumps(path)[1:-1], name)
-    return json.loads(text)
+    value = json.loads(text)
+    return without_default_scope(value, value.get('default_scope'))
 
 
 def resolve(config: str) -> dict:
