@@ -11,7 +11,8 @@ from model_utils import TWO_SIZES, build, run_loss_and_predict
 from tool_utils import main_job_config
 
 from mmpanet.paper.tables import (FIXED_PROPOSAL_ROWS, OTHER_CONFIGS, RELEASED,
-                                  ROWS, SEPARATE_RPN, T3, config_names)
+                                  ROWS, SEPARATE_RPN, T3, base_config,
+                                  config_names)
 from mmpanet.testing import add_proposals, make_batch
 from mmpanet.utils.proposals import proposal_file
 
@@ -65,74 +66,104 @@ OTHER = {
 }
 AUTHORS_MASK, AUTHORS_DET, AUTHORS_DET_2FC = (m.config for m in RELEASED)
 
-# (config, parent, the components in which they must differ, and nothing
-# else)
-LINEAGE = [
+# Each config's delta over its parent: the components in which it must
+# differ from it, and nothing else. The parent is the config's ``_base_``
+# (read from the file, mmpanet.paper.tables.base_config): the lineage is
+# written once, in the configs.
+DELTAS = {
     # Table 3
-    (ROW[2], ROW[1], PIPELINES),
-    (ROW[3], ROW[2], MST),
-    (ROW[4], ROW[3], MBN),
-    (ROW[5], ROW[4], BPA),
-    (ROW[6], ROW[4], AFP),
-    (ROW[7], ROW[6], BPA),
-    (ROW[7], ROW[5], AFP),
-    (ROW[8], ROW[7], FF),
-    (ROW[9], ROW[8], HHD),
-    # detection-only twins, against their twin parent and their mask row
-    (TWIN[2], TWIN[1], PIPELINES),
-    (TWIN[3], TWIN[2], MST),
-    (TWIN[4], TWIN[3], MBN_BOX),
-    (TWIN[5], TWIN[4], BPA),
-    (TWIN[6], TWIN[4], AFP_BOX),
-    (TWIN[7], TWIN[6], BPA),
-    (TWIN[9], TWIN[7], HHD),
-    *[(TWIN[i], ROW[i], MASK_BRANCH) for i in (1, 2, 3, 4, 5, 6, 7)],
-    (TWIN[9], ROW[9], MASK_BRANCH),
-    # Table 4 (parent: row 6 and its twin)
-    (ROWS['T4.fu'].config, ROW[6], ('model.roi_head.bbox_head',
-                                    'model.roi_head.mask_head')),
-    (ROWS['T4.sum'].config, ROW[6], ('model.roi_head.bbox_head',
-                                     'model.roi_head.mask_head')),
-    (ROWS['T4.fu'].det_config, TWIN[6], HHD),
-    (ROWS['T4.sum'].det_config, TWIN[6], HHD),
-    # Table 5 (parent: row 8 = conv3, sum)
-    *[(ROWS[f'T5.{v}'].config, ROW[8], FF)
-      for v in ('conv2', 'conv4', 'max', 'prod')],
+    ROW[2]:
+    PIPELINES,
+    ROW[3]:
+    MST,
+    ROW[4]:
+    MBN,
+    ROW[5]:
+    BPA,
+    ROW[6]:
+    AFP,
+    ROW[7]:
+    BPA,
+    ROW[8]:
+    FF,
+    ROW[9]:
+    HHD,
+    # detection-only twins
+    TWIN[1]:
+    MASK_BRANCH,
+    TWIN[2]:
+    PIPELINES,
+    TWIN[3]:
+    MST,
+    TWIN[4]:
+    MBN_BOX,
+    TWIN[5]:
+    BPA,
+    TWIN[6]:
+    AFP_BOX,
+    TWIN[7]:
+    BPA,
+    TWIN[9]:
+    HHD,
+    # Table 4 (over row 6 and its twin)
+    ROWS['T4.fu'].config:
+    ('model.roi_head.bbox_head', 'model.roi_head.mask_head'),
+    ROWS['T4.sum'].config:
+    ('model.roi_head.bbox_head', 'model.roi_head.mask_head'),
+    ROWS['T4.fu'].det_config:
+    HHD,
+    ROWS['T4.sum'].det_config:
+    HHD,
+    # Table 5 (over row 8 = conv3, sum)
+    **{
+        ROWS[f'T5.{v}'].config: FF
+        for v in ('conv2', 'conv4', 'max', 'prod')
+    },
     # Table 9 (Cityscapes)
-    (ROWS['T9.2'].config, ROWS['T9.1'].config, MBN),
-    (ROWS['T9.3'].config, ROWS['T9.2'].config, BPA + AFP),
-    # authors' code, backbones (parent: full PANet)
-    (AUTHORS_MASK, ROW[9],
-     ('model.data_preprocessor', 'model.backbone', 'model.neck',
-      'model.rpn_head', 'model.roi_head.type', 'model.train_cfg',
-      'model.test_cfg') + AFP + PIPELINES + SCHEDULE),
-    (AUTHORS_DET, AUTHORS_MASK, MASK_BRANCH),
-    (AUTHORS_DET_2FC, AUTHORS_DET, ('model.roi_head.bbox_head', )),
+    ROWS['T9.2'].config:
+    MBN,
+    ROWS['T9.3'].config:
+    BPA + AFP,
+    # authors' code (over full PANet)
+    AUTHORS_MASK: ('model.data_preprocessor', 'model.backbone', 'model.neck',
+                   'model.rpn_head', 'model.roi_head.type', 'model.train_cfg',
+                   'model.test_cfg') + AFP + PIPELINES + SCHEDULE,
+    AUTHORS_DET:
+    MASK_BRANCH,
+    AUTHORS_DET_2FC: ('model.roi_head.bbox_head', ),
     # the paper's RPN protocol (the RPN: row 2's, alone)
-    (SEPARATE_RPN, TWIN[2], RPN_ONLY),
-    *[(config, ROWS[key].config, FIXED_PROPOSALS)
-      for key, config in FIXED_PROPOSAL_ROWS.items()],
+    SEPARATE_RPN:
+    RPN_ONLY,
+    **{
+        config: FIXED_PROPOSALS
+        for config in FIXED_PROPOSAL_ROWS.values()
+    },
     # Table 6 (the COCO challenge entry; row 1 is Table 3 row 9)
-    (ROWS['T6.2'].config, ROWS['T6.1'].config, ('model.backbone', )),
-    (ROWS['T6.3'].config, ROWS['T6.2'].config, ('tta_model', 'tta_pipeline')),
-    (ROWS['T6.4'].config, ROWS['T6.3'].config, ('model.backbone', )),
-    (ROWS['T6.5'].config, ROWS['T6.4'].config, ('model', )),
+    ROWS['T6.2'].config: ('model.backbone', ),
+    ROWS['T6.3'].config: ('tta_model', 'tta_pipeline'),
+    ROWS['T6.4'].config: ('model.backbone', ),
+    ROWS['T6.5'].config: ('model', ),
     # Table 10 (MVD; over full PANet on COCO)
-    (ROWS['T10.1'].config, ROW[9],
-     ('model.rpn_head.anchor_generator',
-      'model.roi_head.bbox_head.num_classes',
-      'model.roi_head.mask_head.num_classes', 'val_evaluator',
-      'test_evaluator') + SCHEDULE + tuple(f'{loader}.dataset'
-                                           for loader in LOADERS)),
-    (ROWS['T10.2'].config, ROWS['T10.1'].config, ('tta_model',
-                                                  'tta_pipeline')),
+    ROWS['T10.1'].config:
+    ('model.rpn_head.anchor_generator', 'model.roi_head.bbox_head.num_classes',
+     'model.roi_head.mask_head.num_classes', 'val_evaluator', 'test_evaluator')
+    + SCHEDULE + tuple(f'{loader}.dataset' for loader in LOADERS),
+    ROWS['T10.2'].config: ('tta_model', 'tta_pipeline'),
     # Table 8 (row 1 is Table 9 row 3)
-    (ROWS['T8.2'].config, ROWS['T8.1'].config, ('load_from', )),
-    (OTHER['r101'], ROW[9], ('model.backbone', )),
-    (OTHER['x101-64x4d'], ROW[9], ('model.backbone', )),
-    (OTHER['swin-t-p4-w7'], ROW[9], ('model.backbone', 'model.neck',
-                                     'optim_wrapper')),
+    ROWS['T8.2'].config: ('load_from', ),
+    OTHER['r101']: ('model.backbone', ),
+    OTHER['x101-64x4d']: ('model.backbone', ),
+    OTHER['swin-t-p4-w7']: ('model.backbone', 'model.neck', 'optim_wrapper'),
+}
+# the roots: configs over mmdet's and the shared bases only
+ROOTS = (ROW[1], ROWS['T9.1'].config)
+# other pairs that must differ in these components only
+SIBLINGS = [
+    (ROW[7], ROW[5], AFP),
+    *[(TWIN[i], ROW[i], MASK_BRANCH) for i in (2, 3, 4, 5, 6, 7, 9)],
 ]
+LINEAGE = [(child, base_config(child), components)
+           for child, components in DELTAS.items()] + SIBLINGS
 
 
 def load(name):
@@ -191,8 +222,8 @@ def panet_config_files():
 
 
 def test_every_panet_config_is_in_the_lineage():
-    named = {c for c, _, _ in LINEAGE} | {p for _, p, _ in LINEAGE}
-    assert panet_config_files() == named
+    assert panet_config_files() == set(DELTAS) | set(ROOTS)
+    assert [c for c in ROOTS if base_config(c) is not None] == []
 
 
 def test_the_tables_name_every_config_once():
@@ -320,12 +351,13 @@ def shrink(cfg):
     and sampling settings only; every module stays as configured)."""
     model = copy.deepcopy(cfg.model)
     train_cfg, test_cfg = model.train_cfg, model.test_cfg
-    if 'rpn_proposal' in train_cfg:
+    if train_cfg.get('rpn_proposal'):
         train_cfg.rpn_proposal.max_per_img = 64
-    if 'rcnn' in train_cfg:
+    if train_cfg.get('rcnn'):
         train_cfg.rcnn.sampler.num = 32
         test_cfg.rcnn.max_per_img = 10
-    test_cfg.get('rpn', {})['max_per_img'] = 32
+    if test_cfg.get('rpn'):
+        test_cfg.rpn.max_per_img = 32
     return model
 
 

@@ -1,8 +1,8 @@
 # Test-time augmentation for instance segmentation (tools/test.py --tta):
 # the paper's testing tricks (Table 6): every scale of the first list, each
 # also flipped; mask voting and box voting (IoU >= 0.8, Detectron's
-# default). A config that uses it lists this file among its bases and sets
-# its own scales in tta_pipeline[1]['transforms'][0].
+# default). A config that uses it lists this file among its bases; one
+# tested at other scales writes its tta_pipeline whole with them.
 tta_model = dict(
     type='InstanceSegTTAModel',
     tta_cfg=dict(

@@ -18,11 +18,16 @@ model = dict(
         mask_roi_extractor=dict(roi_layer=roi_layer),
         mask_head=dict(num_classes=num_classes)))
 
-train_pipeline = _base_.train_pipeline
-train_pipeline[2] = dict(
-    type='RandomChoiceResize',
-    scales=[(2048, 800), (2048, 1024)],
-    keep_ratio=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='RandomChoiceResize',
+        scales=[(2048, 800), (2048, 1024)],
+        keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
 train_dataloader = dict(
     batch_size=1,
     sampler=dict(type='InfiniteSampler', shuffle=True),

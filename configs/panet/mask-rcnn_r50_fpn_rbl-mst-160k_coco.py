@@ -2,7 +2,14 @@
 # side random in [400, 1400]. Testing stays single scale (row 2).
 _base_ = './mask-rcnn_r50_fpn_rbl-160k_coco.py'
 
-train_pipeline = _base_.train_pipeline
-train_pipeline[2] = dict(
-    type='RandomResize', scale=[(1400, 400), (1400, 1400)], keep_ratio=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='RandomResize',
+        scale=[(1400, 400), (1400, 1400)],
+        keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

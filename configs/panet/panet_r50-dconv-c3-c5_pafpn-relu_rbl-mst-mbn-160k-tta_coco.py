@@ -9,8 +9,25 @@ _base_ = [
 ]
 
 tta_model = dict(tta_cfg=dict(tighten_boxes=True))
-tta_pipeline = _base_.tta_pipeline
-tta_pipeline[1]['transforms'][0] = [
-    dict(type='Resize', scale=(1400, s), keep_ratio=True)
-    for s in (600, 800, 1000, 1200)
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale=(1400, s), keep_ratio=True)
+                for s in (600, 800, 1000, 1200)
+            ],
+            [
+                dict(type='RandomFlip', prob=1.),
+                dict(type='RandomFlip', prob=0.)
+            ],
+            [dict(type='LoadAnnotations', with_bbox=True, with_mask=True)],
+            [
+                dict(
+                    type='PackDetInputs',
+                    meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                               'scale_factor', 'flip', 'flip_direction'))
+            ],
+        ])
 ]

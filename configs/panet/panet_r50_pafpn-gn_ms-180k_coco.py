@@ -89,13 +89,25 @@ model = dict(
             max_per_img=100,
             mask_thr_binary=0.5)))
 
-train_pipeline = _base_.train_pipeline
-train_pipeline[2] = dict(
-    type='RandomChoiceResize',
-    scales=[(1400, s) for s in (1200, 1200, 1000, 800, 600, 400)],
-    resize_type='DetectronResize')
-test_pipeline = _base_.test_pipeline
-test_pipeline[1] = dict(type='DetectronResize', scale=(1400, 1000))
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='RandomChoiceResize',
+        scales=[(1400, s) for s in (1200, 1200, 1000, 800, 600, 400)],
+        resize_type='DetectronResize'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    dict(type='DetectronResize', scale=(1400, 1000)),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

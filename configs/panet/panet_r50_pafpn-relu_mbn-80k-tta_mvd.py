@@ -5,8 +5,25 @@ _base_ = [
     './panet_r50_pafpn-relu_mbn-80k_mvd.py', '../_base_/instance_seg_tta.py'
 ]
 
-tta_pipeline = _base_.tta_pipeline
-tta_pipeline[1]['transforms'][0] = [
-    dict(type='Resize', scale=(2400, s), keep_ratio=True)
-    for s in (1600, 1800, 2000)
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale=(2400, s), keep_ratio=True)
+                for s in (1600, 1800, 2000)
+            ],
+            [
+                dict(type='RandomFlip', prob=1.),
+                dict(type='RandomFlip', prob=0.)
+            ],
+            [dict(type='LoadAnnotations', with_bbox=True, with_mask=True)],
+            [
+                dict(
+                    type='PackDetInputs',
+                    meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                               'scale_factor', 'flip', 'flip_direction'))
+            ],
+        ])
 ]

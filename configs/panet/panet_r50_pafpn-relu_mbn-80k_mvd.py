@@ -24,11 +24,25 @@ model = dict(
         bbox_head=dict(num_classes=len(classes)),
         mask_head=dict(num_classes=len(classes))))
 
-train_pipeline = _base_.train_pipeline
-train_pipeline[2] = dict(
-    type='RandomResize', scale=[(2400, 600), (2400, 2000)], keep_ratio=True)
-test_pipeline = _base_.test_pipeline
-test_pipeline[1] = dict(type='Resize', scale=(2400, 1800), keep_ratio=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='RandomResize',
+        scale=[(2400, 600), (2400, 2000)],
+        keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    dict(type='Resize', scale=(2400, 1800), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
 train_dataloader = dict(
     dataset=dict(
         data_root=data_root,
@@ -50,5 +64,14 @@ test_evaluator = val_evaluator
 
 max_iters = 80000
 train_cfg = dict(max_iters=max_iters, val_interval=10000)
-param_scheduler = _base_.param_scheduler
-param_scheduler[1].update(end=max_iters, milestones=[60000])
+param_scheduler = [
+    dict(
+        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        begin=0,
+        end=max_iters,
+        milestones=[60000],
+        gamma=0.1)
+]

@@ -4,16 +4,8 @@
 # proposal recall (AR@100/300/1000). tools/misc/dump_proposals.py writes its
 # proposals for train2017 and val2017 (1000 per image, about 2.4 GB for
 # train2017), which the *sep-rpn* configs train and test on.
-_base_ = './faster-rcnn_r50_fpn_rbl-80k_coco.py'
+_base_ = ['./faster-rcnn_r50_fpn_rbl-80k_coco.py', '../_base_/rpn_only.py']
 
-model = dict(
-    _delete_=True,
-    type='RPN',
-    data_preprocessor=_base_.model.data_preprocessor,
-    backbone=_base_.model.backbone,
-    neck=_base_.model.neck,
-    rpn_head=_base_.model.rpn_head,
-    train_cfg=dict(rpn=_base_.model.train_cfg.rpn),
-    test_cfg=dict(rpn=_base_.model.test_cfg.rpn))
-val_evaluator = dict(metric='proposal')
+model = _base_.rpn_only_model
+val_evaluator = _base_.rpn_only_evaluator
 test_evaluator = val_evaluator

@@ -55,8 +55,25 @@ optim_wrapper = dict(
 # flips, mask and box voting) at this data's scale: 4 scales at 0.75x to 1.5x
 # the training size (as 600 to 1200 around COCO's 800)
 tta_model = dict(tta_cfg=dict(max_per_img=50))
-tta_pipeline = _base_.tta_pipeline
-tta_pipeline[1]['transforms'][0] = [
-    dict(type='Resize', scale=(s, s), keep_ratio=True)
-    for s in (192, 256, 320, 384)
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale=(s, s), keep_ratio=True)
+                for s in (192, 256, 320, 384)
+            ],
+            [
+                dict(type='RandomFlip', prob=1.),
+                dict(type='RandomFlip', prob=0.)
+            ],
+            [dict(type='LoadAnnotations', with_bbox=True, with_mask=True)],
+            [
+                dict(
+                    type='PackDetInputs',
+                    meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                               'scale_factor', 'flip', 'flip_direction'))
+            ],
+        ])
 ]

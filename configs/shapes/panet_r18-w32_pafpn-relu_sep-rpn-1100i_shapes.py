@@ -2,23 +2,37 @@
 # SGD schedule) as the paper trained it: on the fixed proposals of the
 # separately trained RPN (rpn_r18-w32_fpn_1100i_shapes, written by
 # tools/misc/dump_proposals.py) instead of a jointly trained RPN head.
-_base_ = './panet_r18-w32_pafpn-relu_1100i_shapes.py'
-
-model = dict(
-    rpn_head=None,
-    train_cfg=dict(_delete_=True, rcnn=_base_.model.train_cfg.rcnn),
-    test_cfg=dict(_delete_=True, rcnn=_base_.model.test_cfg.rcnn))
-# proposals are loaded before the resize and flip, which move them as the
-# boxes (ProposalBroadcaster)
-train_pipeline = _base_.train_pipeline
-train_pipeline[2:4] = [
-    dict(type='LoadProposals', num_max_proposals=None),
-    dict(type='ProposalBroadcaster', transforms=train_pipeline[2:4])
+_base_ = [
+    './panet_r18-w32_pafpn-relu_1100i_shapes.py',
+    '../_base_/fixed_proposals.py'
 ]
-test_pipeline = _base_.test_pipeline
-test_pipeline[1:2] = [
+
+model = _base_.fixed_proposals_model
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='LoadProposals', num_max_proposals=None),
-    dict(type='ProposalBroadcaster', transforms=test_pipeline[1:2])
+    dict(
+        type='ProposalBroadcaster',
+        transforms=[
+            dict(type='Resize', scale=_base_.img_scale, keep_ratio=True),
+            dict(type='RandomFlip', prob=0.5)
+        ]),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    dict(type='LoadProposals', num_max_proposals=None),
+    dict(
+        type='ProposalBroadcaster',
+        transforms=[
+            dict(type='Resize', scale=_base_.img_scale, keep_ratio=True)
+        ]),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
 ]
 train_dataloader = dict(
     dataset=dict(
