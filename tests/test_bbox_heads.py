@@ -1,8 +1,12 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+import re
+
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmengine.model import revert_sync_batchnorm
+
+from mmpanet.models.layers import FUSION_OPS
 
 
 def build(type='AFPShared2FCBBoxHead', **kwargs):
@@ -127,7 +131,7 @@ def test_zero_rois():
 
 @pytest.mark.parametrize('kwargs,message', [
     (dict(fusion='mean'),
-     r"bbox_head.fusion must be one of \('max', 'sum', 'prod'\)"),
+     'bbox_head.fusion must be one of ' + re.escape(str(tuple(FUSION_OPS)))),
     (dict(fuse_after='fc2'),
      r"bbox_head.fuse_after must be one of \('fc1', 'roi_align'\)"),
     (dict(num_levels=0), 'bbox_head.num_levels must be a positive int'),

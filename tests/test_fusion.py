@@ -1,8 +1,10 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+import re
+
 import pytest
 import torch
 
-from mmpanet.models.layers import fuse
+from mmpanet.models.layers import FUSION_OPS, fuse
 
 
 @pytest.mark.parametrize('op,reference', [
@@ -68,8 +70,8 @@ def test_max_fusion_gradient_broadcast_and_gradcheck():
 def test_fuse_rejects_unknown_op_and_empty_input():
     with pytest.raises(
             ValueError,
-            match=r"op must be one of \('max', "
-            r"'sum', 'prod'\), got 'mean'"):
+            match=re.escape(f"op must be one of {tuple(FUSION_OPS)}, got "
+                            "'mean'")):
         fuse([torch.zeros(1)], 'mean')
     with pytest.raises(ValueError, match='at least one'):
         fuse([], 'max')

@@ -1,8 +1,12 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
+
+from mmpanet.models.layers import FUSION_OPS
 
 
 def build(type='FCFusionMaskHead', **kwargs):
@@ -124,7 +128,7 @@ def test_zero_rois_and_gn():
      r"'conv2', 'conv3', 'conv4'\), got 'conv5'"),
     (dict(ff_fusion='mean'), 'mask_head.ff_fusion must be one of'),
     (dict(fusion='mean'),
-     r"mask_head.fusion must be one of \('max', 'sum', 'prod'\)"),
+     'mask_head.fusion must be one of ' + re.escape(str(tuple(FUSION_OPS)))),
     (dict(fuse_after='conv2'), 'mask_head.fuse_after must be one of'),
     (dict(num_levels=-1), 'mask_head.num_levels must be a positive int'),
     (dict(upsample_cfg=dict(type='carafe', scale_factor=2)),
