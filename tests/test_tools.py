@@ -83,7 +83,7 @@ def test_train_and_test(workspace, root):
     # the config dumped into the work dir states the engine that ran
     from mmengine.config import Config
     dumped = Config.fromfile(osp.join(wd, osp.basename(CONFIG)))
-    assert dumped.runner_type == 'PANetRunner'
+    assert dumped.runner_type == 'mmdet.PANetRunner'
     assert dumped.model_wrapper_cfg.type == \
         'mmdet.DeviceAwareDistributedDataParallel'
     assert 'PANetRunner' in open(osp.join(wd, last_log(wd))).read()

@@ -24,7 +24,8 @@ MMENGINE_VERSION=0.10.7
 OPENMIM_VERSION=0.3.9
 
 REQS=("mmengine==$MMENGINE_VERSION" "mmdet==$MMDET_VERSION" "openmim==$OPENMIM_VERSION"
-      pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib cityscapesscripts)
+      pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib cityscapesscripts
+      seaborn)
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -4,8 +4,10 @@
 #   in each checkpoint and restored on resume (exact resumption).
 # - DeviceAwareDistributedDataParallel: the distributed wrapper, which also
 #   runs on CPU (gloo), where it synchronizes SyncBN with CPUSyncBatchNorm.
-#   Named with its scope: mmengine's Runner.wrap_model looks the type up in
-#   mmengine's root registry.
+# Both are named with their scope, 'mmdet.': mmdet's own tools/train.py and
+# tools/test.py (and mim train/test mmdet) build the runner from mmengine's
+# root registry, as mmengine's Runner.wrap_model looks up the wrapper; the
+# scope leads them to mmdet's registry, where mmpanet registers.
 custom_imports = dict(imports=['mmpanet'], allow_failed_imports=False)
-runner_type = 'PANetRunner'
+runner_type = 'mmdet.PANetRunner'
 model_wrapper_cfg = dict(type='mmdet.DeviceAwareDistributedDataParallel')
