@@ -100,6 +100,22 @@ def test_gather_needs_a_fixed_sampling_grid(roi_layer, match):
         build('gather', **roi_layer)
 
 
+@pytest.mark.parametrize(
+    'roi_layer',
+    [dict(sampling_ratio=0),
+     dict(pool_mode='max'),
+     dict(type='RoIPool')])
+def test_auto_gathers_on_cpu_where_the_layer_allows(roi_layer):
+    assert build('auto').uses_gather(torch.device('cpu'))
+    assert not build('auto').uses_gather(torch.device('cuda'))
+    fallback = build('auto', **roi_layer)  # mmcv's kernel, no error
+    assert not fallback.uses_gather(torch.device('cpu'))
+    feats = make_feats()
+    torch.testing.assert_close(
+        fallback(feats, ROIS),
+        build('mmcv', **roi_layer)(feats, ROIS))
+
+
 def test_unknown_implementation_is_named():
     with pytest.raises(ValueError, match='implementation must be one of'):
         build('cuda')

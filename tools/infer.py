@@ -2,7 +2,7 @@
 """Run a trained model on your own images and draw what it finds.
 
     python tools/infer.py IMAGE_OR_FOLDER CONFIG CHECKPOINT
-        [--out-dir outputs] [--score-thr 0.3] [--device cpu] [--tta]
+        [--out-dir outputs] [--score-thr 0.3] [--device cpu] [--tta] [--amp]
         [--trust-checkpoint FILE ...]
 
 Writes ``<out-dir>/vis/<image>`` (masks, boxes and class names over the
@@ -36,6 +36,11 @@ def parse_args(argv=None):
         action='store_true',
         help='test-time augmentation: the config\'s tta_model and '
         'tta_pipeline')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: bf16 autocast on CPU, fp16 on CUDA, fp32 '
+        'where an op needs it')
     add_trust_arg(parser)
     return parser.parse_args(argv)
 
@@ -49,7 +54,7 @@ def main(argv=None):
     from mmdet.apis import DetInferencer
     from mmengine.config import Config
 
-    import mmpanet  # noqa: F401  (registers the modules)
+    from mmpanet import amp_inference  # (and registers the modules)
     from mmpanet.utils.config import apply_tta
     cfg = Config.fromfile(args.config)
     if args.tta:
@@ -60,12 +65,13 @@ def main(argv=None):
     with loading_errors_as_exit(args):
         inferencer = DetInferencer(
             model=cfg, weights=args.checkpoint, device=args.device)
-    results = inferencer(
-        args.inputs,
-        out_dir=args.out_dir,
-        pred_score_thr=args.score_thr,
-        batch_size=args.batch_size,
-        no_save_pred=False)
+    with amp_inference(inferencer.model, enabled=args.amp):
+        results = inferencer(
+            args.inputs,
+            out_dir=args.out_dir,
+            pred_score_thr=args.score_thr,
+            batch_size=args.batch_size,
+            no_save_pred=False)
     classes = inferencer.model.dataset_meta['classes']
     found = Counter(classes[label] for pred in results['predictions']
                     for label, score in zip(pred['labels'], pred['scores'])

@@ -2,8 +2,8 @@
 """Evaluate a checkpoint with MMEngine's Runner.
 
     python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out FILE.pkl]
-        [--tta] [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
-        [--skip-preflight] [--trust-checkpoint FILE ...]
+        [--tta] [--amp] [--show-dir DIR] [--cfg-options k=v ...]
+        [--launcher pytorch] [--skip-preflight] [--trust-checkpoint FILE ...]
 
 Checks the set-up first (``mmpanet.utils.preflight``) and stops with every
 problem it finds.
@@ -35,6 +35,11 @@ def parse_args(argv=None):
         help='test-time augmentation: the config\'s tta_model and '
         'tta_pipeline')
     parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: bf16 autocast on CPU, fp16 on CUDA, fp32 '
+        'where an op needs it (mmpanet.engine.amp)')
+    parser.add_argument(
         '--show-dir',
         help='save pictures of the predictions under <work_dir>/<timestamp>/'
         'SHOW_DIR')
@@ -55,6 +60,8 @@ def build_config(args) -> Config:
         raise FileNotFoundError(f'checkpoint file not found: '
                                 f'{args.checkpoint}')
     cfg.load_from = args.checkpoint
+    if args.amp:
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, type='AmpTestLoop')
     if args.show_dir:
         vis_hook = cfg.default_hooks.get('visualization')
         if vis_hook is None:

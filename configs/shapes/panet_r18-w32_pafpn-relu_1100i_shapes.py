@@ -6,8 +6,7 @@
 #
 # Also the settings measured to train fastest on a 2-core CPU at the same AP
 # (README, "The main job"): bf16 autocast (CPUAmpOptimWrapper; on a GPU use
-# mmengine's AmpOptimWrapper), channels-last batches, all levels pooled in
-# one gather (the same values as mmcv's RoIAlign), the per-level first convs
+# mmengine's AmpOptimWrapper), channels-last batches, the per-level first convs
 # run as a loop (faster than one grouped conv in bf16 training), 200 RPN
 # proposals per level before NMS in training and torch's fused SGD step (the
 # same update in one kernel). The baseline keeps fp32: in bf16 its 2fc box
@@ -23,9 +22,7 @@ model = dict(
     neck=dict(type='PathAggregationFPN'),
     roi_head=dict(
         bbox_roi_extractor=dict(
-            type='AllLevelRoIExtractor',
-            featmap_strides=levels,
-            implementation='gather'),
+            type='AllLevelRoIExtractor', featmap_strides=levels),
         bbox_head=dict(
             type='AFPShared4Conv1FCBBoxHead',
             num_levels=len(levels),
@@ -33,9 +30,7 @@ model = dict(
             grouped_conv=False,
             conv_out_channels=64),
         mask_roi_extractor=dict(
-            type='AllLevelRoIExtractor',
-            featmap_strides=levels,
-            implementation='gather'),
+            type='AllLevelRoIExtractor', featmap_strides=levels),
         mask_head=dict(
             type='FCFusionMaskHead',
             num_levels=len(levels),

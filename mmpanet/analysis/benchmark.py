@@ -26,6 +26,7 @@ of each config's predict step. Models are built without pretrained weights
 (no downloads); SyncBN runs as BN (one process) on CPU.
 """
 import copy
+import dataclasses
 import multiprocessing
 import statistics
 import time
@@ -33,9 +34,9 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 import torch
-from mmengine.runner import autocast as mm_autocast
 from mmengine.structures import InstanceData
 
+from mmpanet.engine.amp import amp_inference, amp_training
 from mmpanet.models import AllLevelRoIExtractor
 from mmpanet.testing import make_batch, random_specs
 
@@ -51,6 +52,7 @@ class Settings:
     threads: int = 2
     device: str = 'cpu'
     amp: bool = False
+    compare_amp: bool = False
     skip_train: bool = False
     skip_memory: bool = False
     skip_flops: bool = False
@@ -89,16 +91,9 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def autocast(device: str, enabled: bool):
-    """bf16 autocast on CPU, fp16 on CUDA."""
-    dtype = torch.bfloat16 if device == 'cpu' else torch.float16
-    return mm_autocast(
-        device_type=device.split(':')[0], dtype=dtype, enabled=enabled)
-
-
 def predict_time(model, data, device, amp) -> float:
     model.eval()
-    with torch.no_grad(), autocast(device, amp):
+    with torch.no_grad(), amp_inference(model, enabled=amp):
         processed = model.data_preprocessor(data, False)
         sync(device)
         start = time.perf_counter()
@@ -112,7 +107,7 @@ def train_time(model, optimizer, data, device, amp) -> float:
     processed = model.data_preprocessor(data, True)
     sync(device)
     start = time.perf_counter()
-    with autocast(device, amp):
+    with amp_training(model, enabled=amp):
         losses = model(**processed, mode='loss')
         loss, _ = model.parse_losses(losses)
     optimizer.zero_grad()
@@ -312,37 +307,50 @@ def quantiles(values: List[float]) -> dict:
         n=len(values))
 
 
-def _interleaved(models, steps: int, fn, label: str) -> List[List[float]]:
-    """``fn(model, step)`` for every model in turn, ``steps`` rounds; the
-    times of each model, with progress on screen."""
-    times = [[] for _ in models]
+def _interleaved(variants, steps: int, fn, label: str) -> List[List[float]]:
+    """``fn(variant, step)`` for every variant in turn, ``steps`` rounds;
+    the times of each variant, with progress on screen."""
+    times = [[] for _ in variants]
     for step in range(steps):
-        for k, model in enumerate(models):
-            times[k].append(fn(model, step))
+        for k, variant in enumerate(variants):
+            times[k].append(fn(variant, step))
         print(f'\r{label}: {step + 1}/{steps}', end='', flush=True)
     print()
     return times
 
 
+def precisions(settings: Settings) -> Sequence[bool]:
+    """Whether each measured variant of a config runs under AMP: both
+    (fp32 first) with ``compare_amp``, else ``settings.amp``."""
+    return (False, True) if settings.compare_amp else (settings.amp, )
+
+
 def run(configs: Sequence[str], settings: Settings) -> list:
-    """Measure ``configs``; one result dict per config."""
+    """Measure ``configs``, each in every precision of
+    :func:`precisions`; one result dict per (config, precision), all
+    interleaved."""
     setup(settings.threads)
-    results = [dict(config=c.split('/')[-1]) for c in configs]
+    variants = [(k, amp) for k in range(len(configs))
+                for amp in precisions(settings)]
+    results = [
+        dict(config=configs[k].split('/')[-1], amp=amp) for k, amp in variants
+    ]
     if not settings.skip_memory:  # first, while this process is small
-        for res, path in zip(results, configs):
-            print(f'memory: {res["config"]}', flush=True)
-            res['memory'] = measure_memory(path, settings)
+        for res, (k, amp) in zip(results, variants):
+            print(f'memory: {res["config"]} (amp {amp})', flush=True)
+            res['memory'] = measure_memory(
+                configs[k], dataclasses.replace(settings, amp=amp))
     data = fake_data(settings.num_images, settings.img_size)
     models = [
         build_model(p, settings.num_dets, settings.device) for p in configs
     ]
-    for res, model in zip(results, models):
-        res['params_m'] = sum(q.numel() for q in model.parameters()) / 1e6
+    for res, (k, _) in zip(results, variants):
+        res['params_m'] = sum(q.numel() for q in models[k].parameters()) / 1e6
     n_img = settings.num_images
     times = _interleaved(
-        models, (settings.warmup + settings.repeats) * n_img,
-        lambda m, step: predict_time(m, single(data, step % n_img), settings.
-                                     device, settings.amp), 'inference')
+        variants, (settings.warmup + settings.repeats) * n_img,
+        lambda v, step: predict_time(models[v[0]], single(data, step % n_img),
+                                     settings.device, v[1]), 'inference')
     for res, t in zip(results, times):
         latency = quantiles(t[settings.warmup * n_img:])
         res['latency_ms'] = {
@@ -350,21 +358,22 @@ def run(configs: Sequence[str], settings: Settings) -> list:
             for k, v in latency.items()
         }
     if not settings.skip_train:
-        optims = {
-            id(m): torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9)
+        optims = [
+            torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9)
             for m in models
-        }
+        ]
         times = _interleaved(
-            models, settings.warmup + settings.train_iters,
-            lambda m, step: train_time(m, optims[id(m)], pair(
-                data, step), settings.device, settings.amp), 'training')
+            variants, settings.warmup + settings.train_iters,
+            lambda v, step: train_time(models[v[0]], optims[v[
+                0]], pair(data, step), settings.device, v[1]), 'training')
         for res, t in zip(results, times):
             res['train_iter_s'] = quantiles(t[settings.warmup:])
-    for res, model in zip(results, models):
+    for res, (k, amp) in zip(results, variants):
+        model, variant = models[k], dataclasses.replace(settings, amp=amp)
         if settings.components:
-            res['components'] = time_components(model, data, settings)
+            res['components'] = time_components(model, data, variant)
         if settings.profile:
-            res['predict_profile'] = profile_predict(model, data, settings)
+            res['predict_profile'] = profile_predict(model, data, variant)
         if not settings.skip_flops:
             flops, unsupported = count_flops(model, settings)
             res['gflops'] = flops / 1e9
@@ -372,21 +381,39 @@ def run(configs: Sequence[str], settings: Settings) -> list:
     return results
 
 
+def precision_name(amp: bool, device: str) -> str:
+    return ('bf16' if device == 'cpu' else 'fp16') if amp else 'fp32'
+
+
 def markdown(results: list, settings: Settings) -> str:
-    base = results[0]
+    """The table: each (config, precision) with its ratios against the
+    first config in the same precision and, under AMP, against its own
+    fp32 run."""
     mem_key = 'cuda_max_allocated_mb' if settings.device.startswith(
         'cuda') else 'rss_peak_mb'
+    compare = len({r['amp'] for r in results}) > 1
 
     def ratio(value, ref):
         return f'{value / ref:.2f}x' if ref else '-'
 
+    def base(r):  # the first config, same precision
+        return next(b for b in results if b['amp'] == r['amp'])
+
+    def fp32(r):  # the same config in fp32
+        return next(b for b in results
+                    if b['config'] == r['config'] and not b['amp'])
+
     head = [
-        'config', 'params (M)', 'GFLOPs', 'latency ms (median, p25-p75)',
-        'latency ratio', 'FLOPs ratio'
+        'config', 'precision', 'params (M)', 'GFLOPs', 'FLOPs ratio',
+        'latency ms (median, p25-p75)', 'latency ratio'
     ]
-    if 'train_iter_s' in base:
+    if compare:
+        head += ['latency vs fp32']
+    if 'train_iter_s' in results[0]:
         head += ['train iter s (median)', 'train ratio']
-    if 'memory' in base:
+        if compare:
+            head += ['train vs fp32']
+    if 'memory' in results[0]:
         head += [
             f'train peak {mem_key[:-3]} MB', 'memory ratio',
             'RSS after model build MB'
@@ -394,29 +421,36 @@ def markdown(results: list, settings: Settings) -> str:
     h, w = settings.img_size
     lines = [
         f'Input {h}x{w}, {settings.num_images} images x {settings.repeats} '
-        f'repeats, {settings.threads} threads, device {settings.device}, amp '
-        f'{settings.amp}, {settings.num_dets} detections per image.', '',
+        f'repeats, {settings.threads} threads, device {settings.device}, '
+        f'{settings.num_dets} detections per image. Ratios: against the '
+        'first config in the same precision' +
+        (', and against the same config in fp32' if compare else '') + '.', '',
         '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)
     ]
     for r in results:
-        lat = r['latency_ms']
+        lat, b = r['latency_ms'], base(r)
         cells = [
-            r['config'], f'{r["params_m"]:.1f}',
+            r['config'],
+            precision_name(r['amp'], settings.device), f'{r["params_m"]:.1f}',
             f'{r.get("gflops", float("nan")):.1f}',
+            ratio(r.get('gflops', 0), b.get('gflops', 0)),
             f'{lat["median"]:.0f} ({lat["p25"]:.0f}-{lat["p75"]:.0f})',
-            ratio(lat['median'], base['latency_ms']['median']),
-            ratio(r.get('gflops', 0), base.get('gflops', 0))
+            ratio(lat['median'], b['latency_ms']['median'])
         ]
+        if compare:
+            cells.append(ratio(lat['median'], fp32(r)['latency_ms']['median']))
         if 'train_iter_s' in r:
+            train = r['train_iter_s']['median']
             cells += [
-                f'{r["train_iter_s"]["median"]:.2f}',
-                ratio(r['train_iter_s']['median'],
-                      base['train_iter_s']['median'])
+                f'{train:.2f}',
+                ratio(train, b['train_iter_s']['median'])
             ]
+            if compare:
+                cells.append(ratio(train, fp32(r)['train_iter_s']['median']))
         if 'memory' in r:
             cells += [
                 f'{r["memory"][mem_key]:.0f}',
-                ratio(r['memory'][mem_key], base['memory'][mem_key]),
+                ratio(r['memory'][mem_key], b['memory'][mem_key]),
                 f'{r["memory"]["rss_model_built_mb"]:.0f}'
             ]
         lines.append('| ' + ' | '.join(cells) + ' |')
@@ -437,8 +471,9 @@ def markdown(results: list, settings: Settings) -> str:
             ]
         if r.get('predict_profile'):
             lines += [
-                '', f'{r["config"]}: predict step, top operators by self '
-                'time (per image)', '',
+                '', f'{r["config"]} '
+                f'({precision_name(r["amp"], settings.device)}): predict '
+                'step, top operators by self time (per image)', '',
                 '| operator | self ms | share | calls |', '|---|---|---|---|'
             ]
             lines += [

@@ -1,4 +1,5 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
+from .amp import AmpTestLoop, AmpValLoop, amp_inference
 from .checkpoint import (DownloadHashError, UntrustedCheckpointError,
                          trusted_checkpoint)
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
@@ -8,8 +9,8 @@ from .hooks import ModuleRangesHook
 from .runner import EmptyTrainingSetError, PANetRunner
 
 __all__ = [
-    'CPUAmpOptimWrapper', 'CPUSyncBatchNorm',
-    'DeviceAwareDistributedDataParallel', 'DownloadHashError',
-    'EmptyTrainingSetError', 'ModuleRangesHook', 'PANetRunner',
-    'UntrustedCheckpointError', 'trusted_checkpoint'
+    'AmpTestLoop', 'AmpValLoop', 'amp_inference', 'CPUAmpOptimWrapper',
+    'CPUSyncBatchNorm', 'DeviceAwareDistributedDataParallel',
+    'DownloadHashError', 'EmptyTrainingSetError', 'ModuleRangesHook',
+    'PANetRunner', 'UntrustedCheckpointError', 'trusted_checkpoint'
 ]

@@ -2,20 +2,11 @@
 from contextlib import contextmanager
 from typing import Sequence
 
-import torch
 import torch.nn as nn
 from mmdet.registry import OPTIM_WRAPPERS
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
-from mmengine.runner import autocast
-from mmengine.utils import apply_to
 
-
-def _to_float(outputs):
-    """``outputs`` with every floating-point tensor cast to fp32."""
-    return apply_to(outputs,
-                    lambda x: torch.is_tensor(x) and x.is_floating_point(),
-                    lambda x: x.float())
+from .amp import TRAINING_FP32_OUTPUTS, amp_training, device_of
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -29,18 +20,22 @@ class CPUAmpOptimWrapper(OptimWrapper):
     mmcv's CPU NMS has only an fp32 kernel, so the outputs of the modules
     named in ``fp32_outputs`` (by default the RPN head, whose proposals go
     through NMS during training) are cast back to fp32; their own layers
-    still run in bf16. ``tools/train.py --amp`` picks this wrapper on CPU
-    and mmengine's ``AmpOptimWrapper`` (fp16, dynamic loss scale) on CUDA.
+    still run in bf16 (:func:`mmpanet.engine.amp.fp32_boundaries`, which
+    also gives mmdet's single-level RoI extractor fp32 features).
+    ``tools/train.py --amp`` picks this wrapper on CPU and mmengine's
+    ``AmpOptimWrapper`` (fp16, dynamic loss scale) on CUDA.
 
     Args:
-        fp32_outputs (Sequence[str]): names of the model's direct
+        fp32_outputs (Sequence[str]): dotted names of the model's
             submodules whose outputs are cast to fp32. Names it lacks are
             skipped (a detector without an RPN head). Defaults to
             ``('rpn_head', )``.
         **kwargs: passed to ``OptimWrapper``.
     """
 
-    def __init__(self, fp32_outputs: Sequence[str] = ('rpn_head', ), **kwargs):
+    def __init__(self,
+                 fp32_outputs: Sequence[str] = TRAINING_FP32_OUTPUTS,
+                 **kwargs):
         if isinstance(
                 fp32_outputs,
                 str) or not all(isinstance(n, str) for n in fp32_outputs):
@@ -51,21 +46,11 @@ class CPUAmpOptimWrapper(OptimWrapper):
 
     @contextmanager
     def optim_context(self, model: nn.Module):
-        module = model.module if is_model_wrapper(model) else model
-        device = next(module.parameters()).device
+        device = device_of(model)
         if device.type != 'cpu':
             raise ValueError('CPUAmpOptimWrapper autocasts CPU ops only, but '
                              f'the model is on {device}: use mmengine\'s '
                              'AmpOptimWrapper on GPUs')
-        handles = [
-            getattr(module, name).register_forward_hook(
-                lambda mod, args, out: _to_float(out))
-            for name in self.fp32_outputs if hasattr(module, name)
-        ]
-        try:
-            with super().optim_context(model), autocast(
-                    device_type='cpu', dtype=torch.bfloat16):
-                yield
-        finally:
-            for handle in handles:
-                handle.remove()
+        with super().optim_context(model), amp_training(
+                model, self.fp32_outputs):
+            yield

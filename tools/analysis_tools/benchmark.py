@@ -4,7 +4,7 @@
     python tools/analysis_tools/benchmark.py CONFIG_A CONFIG_B [...]
         [--img-size 512 512] [--num-images 4] [--repeats 3] [--warmup 1]
         [--num-dets 100] [--train-iters 3] [--threads 2] [--device cpu]
-        [--amp] [--skip-train] [--skip-memory] [--skip-flops]
+        [--amp | --compare-amp] [--skip-train] [--skip-memory] [--skip-flops]
         [--components] [--profile K] [--out-dir DIR]
 
 Inference latency, training step time, peak training memory, parameters
@@ -42,7 +42,13 @@ def parse_args(argv=None):
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='autocast (bf16 on CPU, fp16 on CUDA)')
+        help='mixed precision: bf16 autocast on CPU, fp16 on CUDA, fp32 '
+        'where an op needs it (mmpanet.engine.amp)')
+    parser.add_argument(
+        '--compare-amp',
+        action='store_true',
+        help='measure every config in fp32 and in mixed precision, side by '
+        'side, interleaved')
     parser.add_argument('--skip-train', action='store_true')
     parser.add_argument('--skip-memory', action='store_true')
     parser.add_argument('--skip-flops', action='store_true')
