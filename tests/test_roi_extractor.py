@@ -102,9 +102,7 @@ def test_gather_needs_a_fixed_sampling_grid(roi_layer, match):
 
 @pytest.mark.parametrize(
     'roi_layer',
-    [dict(sampling_ratio=0),
-     dict(pool_mode='max'),
-     dict(type='RoIPool')])
+    [dict(sampling_ratio=0), dict(pool_mode='max')])
 def test_auto_gathers_on_cpu_where_the_layer_allows(roi_layer):
     assert build('auto').uses_gather(torch.device('cpu'))
     assert not build('auto').uses_gather(torch.device('cuda'))
