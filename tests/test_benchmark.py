@@ -70,3 +70,26 @@ def test_memory_probe_does_not_inherit_parent_peak():
     assert ballast.sum() > 0
     assert probe['rss_model_built_mb'] < probe['rss_peak_mb']
     assert probe['rss_peak_mb'] < parent_mb - 1024
+
+
+def test_benchmark_compares_fp32_and_amp_side_by_side(tmp_path):
+    benchmark.main(CONFIGS + [
+        '--img-size', '96', '128', '--num-images', '1', '--repeats', '1',
+        '--warmup', '1', '--train-iters', '1', '--num-dets', '7',
+        '--compare-amp', '--skip-memory', '--skip-flops', '--out-dir',
+        str(tmp_path)
+    ])
+    result = json.loads((tmp_path / 'benchmark.json').read_text())
+    assert [
+        (osp.basename(c), r['amp'])
+        for c, r in zip([CONFIGS[0]] * 2 + [CONFIGS[1]] * 2, result['results'])
+    ] == [(r['config'], amp)
+          for r, amp in zip(result['results'], [False, True] * 2)]
+    for r in result['results']:
+        assert r['latency_ms']['median'] > 0 and r['train_iter_s']['median']
+    run = result['run']
+    assert run['command'].startswith('tools/analysis_tools/benchmark.py')
+    assert run['commit'] and run['machine']['cpu']
+    assert 0 <= run['cpu_busy_percent'] <= 100
+    text = (tmp_path / 'benchmark.md').read_text()
+    assert '| bf16 |' in text and 'latency vs fp32' in text

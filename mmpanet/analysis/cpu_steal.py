@@ -1,5 +1,6 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-"""The share of CPU time the hypervisor stole, from ``/proc/stat``.
+"""The share of CPU time the hypervisor stole, and the machine's load, from
+``/proc/stat``.
 
 Standard library only, so that ``tools/run_main_job.sh`` runs this file by
 its path, without importing the package (torch and mmdet take seconds):
@@ -27,6 +28,15 @@ def steal_percent(before: Sequence[int], after: Sequence[int]) -> float:
     :func:`read_cpu_times` readings."""
     delta = [b - a for a, b in zip(before, after)]
     return 100.0 * delta[7] / max(sum(delta[:8]), 1)
+
+
+def busy_percent(before: Sequence[int], after: Sequence[int]) -> float:
+    """Share (%) of all CPUs' time not idle (user, nice, system, irq,
+    softirq, steal) between two :func:`read_cpu_times` readings: what
+    this run and anything else running used."""
+    delta = [b - a for a, b in zip(before, after)]
+    idle = delta[3] + delta[4]
+    return 100.0 * (sum(delta[:8]) - idle) / max(sum(delta[:8]), 1)
 
 
 if __name__ == '__main__':

@@ -17,8 +17,10 @@ import dataclasses
 import json
 import os
 import os.path as osp
+import sys
 
 from mmpanet.analysis.benchmark import Settings, markdown, run
+from mmpanet.analysis.provenance import RunRecord
 
 
 def parse_args(argv=None):
@@ -84,15 +86,23 @@ def settings_from(args) -> Settings:
 def main(argv=None):
     args = parse_args(argv)
     settings = settings_from(args)
+    record = RunRecord(['tools/analysis_tools/benchmark.py'] +
+                       list(argv if argv is not None else sys.argv[1:]))
     results = run(args.configs, settings)
+    run_info = record.finish()
     text = markdown(results, settings)
     print(text)
+    print(f'CPU busy {run_info["cpu_busy_percent"]}%, stolen '
+          f'{run_info["cpu_steal_percent"]}% during the run')
     if args.out_dir:
         os.makedirs(args.out_dir, exist_ok=True)
         with open(osp.join(args.out_dir, 'benchmark.md'), 'w') as f:
             f.write(text)
         with open(osp.join(args.out_dir, 'benchmark.json'), 'w') as f:
-            json.dump(dict(args=vars(args), results=results), f, indent=2)
+            json.dump(
+                dict(run=run_info, settings=vars(args), results=results),
+                f,
+                indent=2)
         print(f'written: {args.out_dir}/benchmark.{{md,json}}')
 
 
