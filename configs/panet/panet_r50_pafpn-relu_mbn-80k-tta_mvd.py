@@ -1,6 +1,6 @@
 # Table 10 "with test tricks": the MVD model tested with --tta at the paper's
 # scales (shorter edge 1600, 1800, 2000; longer edge 2400), each also
-# flipped, with mask and box voting as Table 6's testing tricks.
+# flipped, merged as Table 6's testing tricks (../_base_/instance_seg_tta.py).
 _base_ = [
     './panet_r50_pafpn-relu_mbn-80k_mvd.py', '../_base_/instance_seg_tta.py'
 ]

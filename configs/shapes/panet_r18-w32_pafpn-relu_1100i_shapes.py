@@ -47,8 +47,9 @@ optim_wrapper = dict(
     optimizer=dict(fused=True))
 
 # Test-time augmentation (tools/test.py --tta; ../_base_/instance_seg_tta.py:
-# flips, mask and box voting) at this data's scale: 4 scales at 0.75x to 1.5x
-# the training size (as 600 to 1200 around COCO's 800)
+# the authors' merge with box voting) at this data's scale: 4 scales at
+# 0.75x to 1.5x the training size (as 600 to 1200 around COCO's 800), each
+# flipped
 tta_model = dict(tta_cfg=dict(max_per_img=50))
 tta_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -80,3 +80,36 @@ class RunRecord:
             machine=machine(),
             cpu_busy_percent=round(busy_percent(self.before, after), 1),
             cpu_steal_percent=round(steal_percent(self.before, after), 1))
+
+
+def record_runs(command: Sequence[str],
+                repeats: int,
+                metrics_file: Optional[str] = None) -> dict:
+    """Run ``command`` ``repeats`` times, one after the other; per run its
+    wall time, the CPUs' busy and stolen shares and the metrics it wrote to
+    ``metrics_file`` (JSON); with the commit and the machine. A failing run
+    raises ``subprocess.CalledProcessError``."""
+    import json
+    import time
+    runs = []
+    for i in range(repeats):
+        if metrics_file and os.path.exists(metrics_file):
+            os.remove(metrics_file)
+        record = RunRecord(command)
+        start = time.perf_counter()
+        subprocess.run(list(command), check=True)
+        run = dict(wall_s=round(time.perf_counter() - start, 1))
+        info = record.finish()
+        run.update(
+            cpu_busy_percent=info['cpu_busy_percent'],
+            cpu_steal_percent=info['cpu_steal_percent'])
+        if metrics_file:
+            with open(metrics_file) as f:
+                run['metrics'] = json.load(f)
+        runs.append(run)
+        print(f'run {i + 1}/{repeats}: {run["wall_s"]} s', flush=True)
+    return dict(
+        command=' '.join(command),
+        commit=commit(),
+        machine=machine(),
+        runs=runs)

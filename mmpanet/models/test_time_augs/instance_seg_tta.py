@@ -1,148 +1,346 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-"""Test-time augmentation for instance segmentation with box and mask voting:
-the "testing tricks" of the paper's Table 6 (multi-scale testing, horizontal
-flip, mask voting, box voting; boxes tightened around the masks)."""
+"""Test-time augmentation for instance segmentation: the "testing tricks" of
+the paper's Table 6 (multi-scale testing, horizontal flip, box voting, mask
+averaging; boxes tightened around the masks), merged as the authors' test
+code (Detectron's ``im_detect_all`` with ``BBOX_AUG`` and ``MASK_AUG``)
+merges them, or by mask voting over the views' pasted masks."""
 import copy
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
-from mmcv.ops import batched_nms
+from mmcv.ops import batched_nms, nms
 from mmdet.models.test_time_augs import DetTTAModel
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
-from mmdet.structures.bbox import bbox_flip, bbox_overlaps
-from mmdet.structures.mask import mask2bbox
+from mmdet.structures.bbox import bbox2roi, bbox_flip, scale_boxes
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
-from torch import Tensor
+from torch import Tensor, nn
 
+from ..utils import check_choice
 from .detector_ensemble import gives_mask_probabilities, soft_mask_config
+from .merging import (MASK_HEURISTICS, SCORING_METHODS, box_voting,
+                      mask_voting, merge_soft_masks, probabilities,
+                      tight_boxes)
 
-TTA_DEFAULTS = dict(
-    nms=dict(type='nms', iou_threshold=0.5),
-    max_per_img=100,
-    mask_thr_binary=0.5,
-    box_voting_iou_thr=None,
-    mask_voting=True,
-    tighten_boxes=False)
+# tta_cfg keys and defaults of each merge. 'detectron': the authors' test
+# settings (Detectron's TEST.SCORE_THRESH, TEST.NMS of their FPN configs,
+# TEST.DETECTIONS_PER_IM, BBOX_VOTE off (VOTE_TH 0.8, SCORING_METHOD 'ID'
+# when on), MASK_AUG.HEUR).
+MERGE_DEFAULTS = dict(
+    detectron=dict(
+        score_thr=0.05,
+        nms=dict(type='nms', iou_threshold=0.5),
+        max_per_img=100,
+        box_voting=None,
+        mask_heuristic='SOFT_AVG',
+        mask_thr_binary=0.5,
+        tighten_boxes=False),
+    mask_voting=dict(
+        nms=dict(type='nms', iou_threshold=0.5),
+        max_per_img=100,
+        mask_thr_binary=0.5,
+        box_voting_iou_thr=None,
+        mask_voting=True,
+        tighten_boxes=False))
+BOX_VOTING_DEFAULTS = dict(iou_thr=0.8, scoring='ID', beta=1.0)
 # flip direction -> the mask dims it reverses
 FLIP_DIMS = {'horizontal': (-1, ), 'vertical': (-2, ), 'diagonal': (-2, -1)}
 
 
-def box_voting(boxes: Tensor, labels: Tensor, all_boxes: Tensor,
-               all_scores: Tensor, all_labels: Tensor,
-               iou_thr: float) -> Tensor:
-    """Each kept box ``(K, 4)`` replaced by the score-weighted mean of the
-    boxes of ``all_boxes`` ``(N, 4)`` with its label that overlap it with IoU
-    >= ``iou_thr`` (itself included), as Detectron's ``box_voting`` with its
-    default scoring (scores unchanged)."""
-    if len(boxes) == 0:
-        return boxes
-    ious = bbox_overlaps(boxes, all_boxes)
-    weights = all_scores[None] * ((ious >= iou_thr) &
-                                  (labels[:, None] == all_labels[None]))
-    total = weights.sum(1, keepdim=True)
-    voted = weights @ all_boxes / total.clamp(min=1e-12)
-    return torch.where(total > 0, voted, boxes)
-
-
-def mask_voting(boxes: Tensor, labels: Tensor, candidates: InstanceData,
-                num_augs: int, iou_thr: float) -> Tensor:
-    """Mask probabilities ``(K, H, W)`` of the kept boxes ``(K, 4)``: for each,
-    the mean over the augmentations of the probabilities of the instance of
-    that augmentation (``candidates.aug``) with its label that overlaps it
-    most, if with IoU >= ``iou_thr``. ``candidates.masks``: ``(N, H, W)``
-    probabilities in the original image (float, or uint8 x 255 as mmdet's
-    soft masks: kept so until voted, a quarter of the memory)."""
-    height, width = candidates.masks.shape[-2:]
-    out = boxes.new_zeros((len(boxes), height, width))
-    if len(boxes) == 0:
-        return out
-    ious = bbox_overlaps(boxes, candidates.bboxes)
-    ious[labels[:, None] != candidates.labels[None]] = -1
-    count = boxes.new_zeros(len(boxes))
-    for aug in range(num_augs):
-        in_aug = torch.nonzero(candidates.aug == aug).flatten()
-        if len(in_aug) == 0:
-            continue
-        best_iou, best = ious[:, in_aug].max(1)
-        matched = torch.nonzero(best_iou >= iou_thr).flatten()
-        out.index_add_(0, matched,
-                       _probabilities(candidates.masks[in_aug[best[matched]]]))
-        count[matched] += 1
-    return out / count.clamp(min=1)[:, None, None]
-
-
-def _probabilities(masks: Tensor) -> Tensor:
-    """Float mask probabilities from mmdet's soft masks (uint8, x 255) or
-    from float ones."""
-    return masks.float() / 255 if masks.dtype == torch.uint8 else \
-        masks.float()
-
-
-def _original_view(pred: InstanceData, meta: dict) -> InstanceData:
-    """Predictions of a flipped view flipped back into the original
-    image."""
-    pred = pred.clone()
+def to_view(boxes: Tensor, meta: dict) -> Tensor:
+    """Boxes of the original image in the view of ``meta`` (flipped as the
+    view, then scaled): the inverse of :func:`to_original`."""
     if meta.get('flip', False):
-        direction = meta['flip_direction']
-        pred.bboxes = bbox_flip(pred.bboxes, meta['ori_shape'], direction)
-        if 'masks' in pred:
-            pred.masks = pred.masks.flip(FLIP_DIMS[direction])
-    return pred
+        boxes = bbox_flip(boxes, meta['ori_shape'], meta['flip_direction'])
+    return scale_boxes(boxes, meta['scale_factor'])
+
+
+def to_original(boxes: Tensor, meta: dict) -> Tensor:
+    """Boxes of the view of ``meta`` in the original image: scaled back,
+    then unflipped (as mmdet's ``DetTTAModel``)."""
+    boxes = scale_boxes(boxes, [1 / s for s in meta['scale_factor']])
+    if meta.get('flip', False):
+        boxes = bbox_flip(boxes, meta['ori_shape'], meta['flip_direction'])
+    return boxes
+
+
+def flip_masks(masks: Tensor, meta: dict) -> Tensor:
+    """``(R, M, M)`` masks of a flipped view's boxes in the original
+    orientation."""
+    if meta.get('flip', False):
+        return masks.flip(FLIP_DIMS[meta['flip_direction']])
+    return masks
+
+
+def _check_cfg(tta_cfg: Optional[dict]) -> ConfigDict:
+    """``tta_cfg`` with its merge's defaults filled in; unknown keys, bad
+    values and options that would cancel each other raise ValueError
+    naming the keys."""
+    tta_cfg = dict(tta_cfg or {})
+    merge = tta_cfg.pop('merge', 'detectron')
+    check_choice('tta_cfg.merge', merge, MERGE_DEFAULTS)
+    defaults = MERGE_DEFAULTS[merge]
+    unknown = sorted(set(tta_cfg) - set(defaults))
+    if unknown:
+        raise ValueError(f"tta_cfg: {unknown} not options of merge='{merge}';"
+                         f' its options: {sorted(defaults)}')
+    cfg = ConfigDict(copy.deepcopy(defaults), **tta_cfg, merge=merge)
+    if not (isinstance(cfg.max_per_img, int) and cfg.max_per_img > 0):
+        raise ValueError('tta_cfg.max_per_img must be a positive int, '
+                         f'got {cfg.max_per_img!r}')
+    if not 0 <= cfg.mask_thr_binary <= 1:
+        raise ValueError('tta_cfg.mask_thr_binary must be in [0, 1], '
+                         f'got {cfg.mask_thr_binary!r}')
+    if merge == 'detectron':
+        check_choice('tta_cfg.mask_heuristic', cfg.mask_heuristic,
+                     MASK_HEURISTICS)
+        if cfg.box_voting is not None:
+            unknown = sorted(set(cfg.box_voting) - set(BOX_VOTING_DEFAULTS))
+            if unknown:
+                raise ValueError(f'tta_cfg.box_voting: unknown keys '
+                                 f'{unknown}; allowed: '
+                                 f'{sorted(BOX_VOTING_DEFAULTS)}')
+            cfg.box_voting = ConfigDict(BOX_VOTING_DEFAULTS, **cfg.box_voting)
+            check_choice('tta_cfg.box_voting.scoring', cfg.box_voting.scoring,
+                         SCORING_METHODS)
+            if not 0 < cfg.box_voting.iou_thr <= 1:
+                raise ValueError('tta_cfg.box_voting.iou_thr must be in (0, '
+                                 f'1], got {cfg.box_voting.iou_thr!r}')
+        return cfg
+    thr = cfg.box_voting_iou_thr
+    if thr is not None and not 0 < thr <= 1:
+        raise ValueError('tta_cfg.box_voting_iou_thr must be None (no '
+                         f'box voting) or in (0, 1], got {thr!r}')
+    if thr is not None and cfg.tighten_boxes:
+        raise ValueError(
+            "tta_cfg.tighten_boxes=True would replace the voted boxes of "
+            "tta_cfg.box_voting_iou_thr (merge='mask_voting' votes after "
+            "the masks are made): use merge='detectron', whose masks are "
+            'computed on the voted boxes, or drop one of the two')
+    return cfg
 
 
 @MODELS.register_module()
 class InstanceSegTTAModel(DetTTAModel):
-    """Merge the predictions of augmented views of each image (any scales
-    and flips, from ``TestTimeAug`` in the pipeline) into one.
+    """Merge the augmented views of each image (any scales and flips, from
+    ``TestTimeAug`` in the pipeline) into one prediction.
 
-    All views' instances are mapped back to the original image and pooled;
-    class-wise NMS (``tta_cfg.nms``) keeps at most ``max_per_img``. With
-    ``box_voting_iou_thr``, each kept box becomes the score-weighted mean of
-    the pooled boxes of its class overlapping it at least that much (box
-    voting). With ``mask_voting``, each kept instance's mask is the mean of
-    the mask probabilities of its best-overlapping instance (same class,
-    IoU >= the NMS threshold) in every view (mask voting), binarized at
-    ``mask_thr_binary``; otherwise its own view's probabilities are. With
-    ``tighten_boxes``, boxes become the bounds of their masks (as the
-    paper's challenge entry submitted them).
+    ``tta_cfg.merge='detectron'`` (default), as the PANet authors' test code
+    (Detectron's ``im_detect_all``) merges:
+
+    1. every view's raw scored boxes (all proposals, every class, before any
+       NMS) are mapped back to the original image and pooled;
+    2. per class: score > ``score_thr``, one NMS (``nms``), and with
+       ``box_voting`` each kept box voted with all pooled boxes of its class
+       (:func:`box_voting`: ``iou_thr``, ``scoring``, ``beta``); then the
+       ``max_per_img`` best over all classes;
+    3. the mask head of every view runs on these final boxes (mapped into
+       the view: scaled, flipped), the views' soft masks of each box are
+       merged at the head's resolution (``mask_heuristic``: 'SOFT_AVG',
+       'SOFT_MAX', 'LOGIT_AVG') and pasted once into the final box,
+       binarized at ``mask_thr_binary``;
+    4. with ``tighten_boxes``, boxes become the bounds of their masks, last.
+
+    ``tta_cfg.merge='mask_voting'`` runs each view's whole test step, pools
+    their detections, runs class-wise NMS (``nms``, ``max_per_img``) and
+    gives each kept instance the mean of the pasted masks of its
+    best-overlapping instance in every view (``mask_voting``), with
+    optional box voting (``box_voting_iou_thr``) after the masks and
+    ``tighten_boxes``; the detector must give mask probabilities.
 
     Args:
-        module (dict | nn.Module): the detector, or a
-            :class:`DetectorEnsemble`. As a detector config, its mask head
-            is set to give probabilities (``test_cfg.rcnn.mask_thr_binary
-            = -1``); a built detector must already give them.
-        tta_cfg (dict): keys of ``TTA_DEFAULTS``, which fills the rest.
+        module (dict | nn.Module): the detector (a two-stage detector with
+            mmdet's ``StandardRoIHead`` interface), or a
+            :class:`DetectorEnsemble` whose members are all merged as more
+            views. For mask voting, a detector config gets
+            ``test_cfg.rcnn.mask_thr_binary=-1`` set.
+        tta_cfg (dict): ``merge`` and that merge's keys
+            (:data:`MERGE_DEFAULTS` fills the rest).
     """
 
     def __init__(self, module, tta_cfg: Optional[dict] = None, **kwargs):
-        tta_cfg = dict(tta_cfg or {})
-        unknown = sorted(set(tta_cfg) - set(TTA_DEFAULTS))
-        if unknown:
-            raise ValueError(f'tta_cfg: unknown keys {unknown}; allowed: '
-                             f'{sorted(TTA_DEFAULTS)}')
-        cfg = ConfigDict(copy.deepcopy(TTA_DEFAULTS), **tta_cfg)
-        if not (isinstance(cfg.max_per_img, int) and cfg.max_per_img > 0):
-            raise ValueError('tta_cfg.max_per_img must be a positive int, '
-                             f'got {cfg.max_per_img!r}')
-        if not 0 <= cfg.mask_thr_binary <= 1:
-            raise ValueError('tta_cfg.mask_thr_binary must be in [0, 1], '
-                             f'got {cfg.mask_thr_binary!r}')
-        thr = cfg.box_voting_iou_thr
-        if thr is not None and not 0 < thr <= 1:
-            raise ValueError('tta_cfg.box_voting_iou_thr must be None (no '
-                             f'box voting) or in (0, 1], got {thr!r}')
-        if isinstance(module, dict):
+        cfg = _check_cfg(tta_cfg)
+        if cfg['merge'] == 'mask_voting' and isinstance(module, dict):
             module = soft_mask_config(module)
         super().__init__(module=module, tta_cfg=cfg, **kwargs)
         self.with_mask = bool(self.module.with_mask)
-        if self.with_mask and not gives_mask_probabilities(self.module):
+        if cfg['merge'] == 'mask_voting' and self.with_mask and \
+                not gives_mask_probabilities(self.module):
             raise ValueError(
-                'InstanceSegTTAModel merges mask probabilities: build the '
+                "merge='mask_voting' merges mask probabilities: build the "
                 'detector with test_cfg.rcnn.mask_thr_binary=-1 (a module '
                 'config passed as a dict gets it set)')
+        if cfg['merge'] == 'detectron':
+            for detector in self.detectors:
+                if type(detector.roi_head).__name__ == 'DetectronRoIHead':
+                    raise ValueError(
+                        "merge='detectron' needs mmdet's box convention; "
+                        'DetectronRoIHead (the authors\' +1 pixel boxes) is '
+                        "tested with merge='mask_voting'")
 
+    @property
+    def detectors(self) -> List[nn.Module]:
+        """The detector, or each member of an ensemble."""
+        return list(getattr(self.module, 'members', [self.module]))
+
+    # ------------------------------------------------------- detectron merge
+    def test_step(self, data) -> List[DetDataSample]:
+        if self.tta_cfg['merge'] == 'mask_voting':
+            return super().test_step(data)
+        num_views = len(data['inputs'])
+        views = [{
+            key: value[i]
+            for key, value in data.items()
+        } for i in range(num_views)]
+        batch = len(views[0]['inputs'])
+        pooled = [[] for _ in range(batch)]
+        for detector in self.detectors:
+            for view in views:
+                for i, dets in enumerate(self.view_detections(detector, view)):
+                    pooled[i].append(dets)
+        results = [self.merge_boxes(InstanceData.cat(dets)) for dets in pooled]
+        if self.with_mask:
+            logits = [[] for _ in range(batch)]
+            for detector in self.detectors:
+                for view in views:
+                    for i, masks in enumerate(
+                            self.view_masks(detector, view, results)):
+                        logits[i].append(masks)
+            metas = [s.metainfo for s in views[0]['data_samples']]
+            for result, masks, meta in zip(results, logits, metas):
+                self.paste(result, masks, meta)
+        out = []
+        for i, result in enumerate(results):
+            sample = copy.copy(views[0]['data_samples'][i])
+            sample.set_metainfo(dict(flip=False, flip_direction=None))
+            sample.pred_instances = result
+            out.append(sample)
+        return out
+
+    @staticmethod
+    def _process(detector: nn.Module, view: dict) -> Tuple[tuple, list]:
+        processed = detector.data_preprocessor(copy.deepcopy(view), False)
+        return detector.extract_feat(processed['inputs']), \
+            processed['data_samples']
+
+    def view_detections(self, detector: nn.Module,
+                        view: dict) -> List[InstanceData]:
+        """The raw scored boxes of one view, per image: every proposal's
+        boxes and scores for every class (``(n, K, 4)``, ``(n, K)``), in the
+        original image, before any NMS."""
+        feats, samples = self._process(detector, view)
+        if detector.with_rpn:
+            proposals = detector.rpn_head.predict(
+                feats, samples, rescale=False)
+        else:
+            proposals = [s.proposals for s in samples]
+        roi_head = detector.roi_head
+        rois = bbox2roi([p.bboxes for p in proposals])
+        out = roi_head._bbox_forward(feats, rois)
+        counts = [len(p) for p in proposals]
+        metas = [s.metainfo for s in samples]
+        raw = roi_head.bbox_head.predict_by_feat(
+            rois=rois.split(counts),
+            cls_scores=out['cls_score'].split(counts),
+            bbox_preds=out['bbox_pred'].split(counts),
+            batch_img_metas=metas,
+            rcnn_test_cfg=None,
+            rescale=True)
+        dets = []
+        num_classes = roi_head.bbox_head.num_classes
+        for res, meta in zip(raw, metas):
+            boxes = res.bboxes.reshape(len(res.bboxes), -1, 4)
+            if boxes.size(1) == 1:  # class-agnostic regression
+                boxes = boxes.expand(-1, num_classes, 4)
+            if meta.get('flip', False):
+                boxes = bbox_flip(boxes, meta['ori_shape'],
+                                  meta['flip_direction'])
+            dets.append(
+                InstanceData(
+                    boxes=boxes.float(),
+                    scores=res.scores[:, :num_classes].float()))
+        return dets
+
+    def merge_boxes(self, dets: InstanceData) -> InstanceData:
+        """Detectron's ``box_results_with_nms_and_limit`` on the pooled raw
+        boxes of all views."""
+        cfg = self.tta_cfg
+        if len(dets):
+            idx, label = torch.nonzero(
+                dets.scores > cfg.score_thr, as_tuple=True)
+            boxes, scores = dets.boxes[idx, label], dets.scores[idx, label]
+        else:
+            boxes = dets.boxes.new_zeros((0, 4))
+            scores = dets.scores.new_zeros(0)
+            label = scores.long()
+        kept_boxes, kept_scores, kept_labels = [], [], []
+        nms_cfg = dict(cfg.nms)
+        nms_cfg.pop('type', None)
+        for c in label.unique().tolist():
+            in_c = label == c
+            c_boxes, c_scores = boxes[in_c], scores[in_c]
+            _, keep = nms(c_boxes, c_scores, **nms_cfg)
+            top_boxes, top_scores = c_boxes[keep], c_scores[keep]
+            if cfg.box_voting is not None:
+                top_boxes, top_scores = box_voting(top_boxes, top_scores,
+                                                   c_boxes, c_scores,
+                                                   cfg.box_voting.iou_thr,
+                                                   cfg.box_voting.scoring,
+                                                   cfg.box_voting.beta)
+            kept_boxes.append(top_boxes)
+            kept_scores.append(top_scores)
+            kept_labels.append(label.new_full((len(keep), ), c))
+        result = InstanceData(
+            bboxes=torch.cat(kept_boxes) if kept_boxes else boxes,
+            scores=torch.cat(kept_scores) if kept_scores else scores,
+            labels=torch.cat(kept_labels) if kept_labels else label)
+        order = result.scores.argsort(descending=True)
+        if len(order) > cfg.max_per_img:  # Detectron keeps ties at the limit
+            threshold = result.scores[order[cfg.max_per_img - 1]]
+            order = order[result.scores[order] >= threshold]
+        return result[order]
+
+    def view_masks(self, detector: nn.Module, view: dict,
+                   results: Sequence[InstanceData]) -> List[Tensor]:
+        """Mask logits ``(R, M, M)`` of each image's final detections
+        (``bboxes`` in the original image, ``labels``) in one view: the
+        view's mask head run on the boxes mapped into it, each box's own
+        class, flipped back."""
+        feats, samples = self._process(detector, view)
+        metas = [s.metainfo for s in samples]
+        rois = bbox2roi([to_view(r.bboxes, m) for r, m in zip(results, metas)])
+        logits = detector.roi_head._mask_forward(feats, rois)['mask_preds']
+        out = []
+        for chunk, meta, result in zip(
+                logits.split([len(r) for r in results]), metas, results):
+            if chunk.size(1) > 1:  # class-specific masks
+                chunk = chunk[torch.arange(len(chunk)), result.labels]
+            else:
+                chunk = chunk[:, 0]
+            out.append(flip_masks(chunk.float(), meta))
+        return out
+
+    def paste(self, result: InstanceData, logits: Sequence[Tensor],
+              meta: dict) -> None:
+        """Merge the views' mask logits of ``result``'s boxes and paste them
+        once into the original image; then tighten, if asked."""
+        cfg = self.tta_cfg
+        head = self.detectors[0].roi_head.mask_head
+        probs = merge_soft_masks(logits, cfg.mask_heuristic)
+        original = dict(meta, scale_factor=(1.0, 1.0))
+        result.masks = head._predict_by_feat_single(
+            probs[:, None].expand(-1, head.num_classes, -1, -1),
+            result.bboxes.clone(),
+            result.labels,
+            original,
+            ConfigDict(mask_thr_binary=cfg.mask_thr_binary),
+            rescale=True,
+            activate_map=True)
+        if cfg.tighten_boxes:
+            result.bboxes = tight_boxes(result.masks, result.bboxes)
+
+    # --------------------------------------------------- mask-voting merge
     def _merge_single_sample(
             self, data_samples: List[DetDataSample]) -> DetDataSample:
         cfg = self.tta_cfg
@@ -169,12 +367,16 @@ class InstanceSegTTAModel(DetTTAModel):
         if self.with_mask:
             probs = mask_voting(kept.bboxes, kept.labels, pooled,
                                 len(views) * members, cfg.nms.iou_threshold) \
-                if cfg.mask_voting else _probabilities(kept.masks)
+                if cfg.mask_voting else probabilities(kept.masks)
             result.masks = probs >= cfg.mask_thr_binary
         if cfg.box_voting_iou_thr is not None:
-            result.bboxes = box_voting(kept.bboxes, kept.labels, pooled.bboxes,
-                                       pooled.scores, pooled.labels,
-                                       cfg.box_voting_iou_thr)
+            for c in kept.labels.unique():
+                top, voters = kept.labels == c, pooled.labels == c
+                result.bboxes[top], _ = box_voting(kept.bboxes[top],
+                                                   kept.scores[top],
+                                                   pooled.bboxes[voters],
+                                                   pooled.scores[voters],
+                                                   cfg.box_voting_iou_thr)
         if cfg.tighten_boxes and self.with_mask:
             result.bboxes = tight_boxes(result.masks, result.bboxes)
         merged = data_samples[0]
@@ -183,14 +385,13 @@ class InstanceSegTTAModel(DetTTAModel):
         return merged
 
 
-def tight_boxes(masks: Tensor, boxes: Tensor) -> Tensor:
-    """``(K, 4)`` bounds ``[x1, y1, x2 + 1, y2 + 1]`` of each mask's pixels
-    (mmdet's ``mask2bbox``); the box from ``boxes`` where a mask is
-    empty."""
-    empty = ~masks.flatten(1).any(1)
-    return torch.where(empty[:, None], boxes, mask2bbox(masks).to(boxes))
-
-
-__all__: Sequence[str] = [
-    'InstanceSegTTAModel', 'box_voting', 'mask_voting', 'tight_boxes'
-]
+def _original_view(pred: InstanceData, meta: dict) -> InstanceData:
+    """Predictions of a flipped view flipped back into the original
+    image."""
+    pred = pred.clone()
+    if meta.get('flip', False):
+        direction = meta['flip_direction']
+        pred.bboxes = bbox_flip(pred.bboxes, meta['ori_shape'], direction)
+        if 'masks' in pred:
+            pred.masks = pred.masks.flip(FLIP_DIMS[direction])
+    return pred

@@ -13,8 +13,9 @@ from ...utils import check_choice
 
 IMPLEMENTATIONS = ('auto', 'mmcv', 'gather')
 
-# mmcv's CPU RoIAlign kernel has no bfloat16; such features are pooled in fp32
-_CPU_UNSUPPORTED_DTYPES = (torch.bfloat16, )
+# bf16 features are pooled in fp32 on CPU: mmcv's CPU kernel has no bf16, and
+# the gather's sums would err by a few percent in bf16
+_CPU_FP32_DTYPES = (torch.bfloat16, )
 
 
 @MODELS.register_module()
@@ -100,15 +101,15 @@ class AllLevelRoIExtractor(SingleRoIExtractor):
             rois = self.roi_rescale(rois, roi_scale_factor)
         dtype = feats[0].dtype
         compute_dtype = dtype
-        if feats[0].device.type == 'cpu' and dtype in _CPU_UNSUPPORTED_DTYPES:
+        if feats[0].device.type == 'cpu' and dtype in _CPU_FP32_DTYPES:
             compute_dtype = torch.float32
-        rois = rois.to(compute_dtype)
-        feats = [f.to(compute_dtype) for f in feats]
         if self.uses_gather(feats[0].device):
             layer = self.roi_layers[0]
             return multi_level_roi_align(
                 feats, rois, layer.output_size,
                 [lay.spatial_scale for lay in self.roi_layers],
-                layer.sampling_ratio, layer.aligned).to(dtype)
+                layer.sampling_ratio, layer.aligned, compute_dtype).to(dtype)
+        rois = rois.to(compute_dtype)
+        feats = [f.to(compute_dtype) for f in feats]
         pooled = [layer(f, rois) for layer, f in zip(self.roi_layers, feats)]
         return torch.stack(pooled, dim=1).to(dtype)
