@@ -47,8 +47,8 @@ def link_or_copy_mim_files() -> None:
             shutil.copyfile(src, dst)
 
 
-def parse_requirements() -> list:
-    with open(osp.join(ROOT, 'requirements.txt')) as f:
+def parse_requirements(path: str = 'requirements.txt') -> list:
+    with open(osp.join(ROOT, path)) as f:
         return [
             line.split('#')[0].strip() for line in f
             if line.split('#')[0].strip()
@@ -69,4 +69,8 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
         install_requires=parse_requirements(),
+        extras_require={
+            'deploy':
+            parse_requirements(osp.join('requirements', 'deploy.txt'))
+        },
         zip_safe=False)

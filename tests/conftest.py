@@ -35,3 +35,28 @@ def workspace(tmp_path, shapes_data):
     os.makedirs(tmp_path / 'data')
     os.symlink(shapes_data, tmp_path / 'data' / 'shapes')
     return tmp_path
+
+
+@pytest.fixture(scope='session')
+def trained_main_job(tmp_path_factory, shapes_data):
+    """The main job's model trained 120 iterations on the tiny data, enough
+    for confident detections: ``(cwd with data/shapes, checkpoint)``."""
+    from tool_utils import main_job_config, run_tool
+    cwd = tmp_path_factory.mktemp('main_job')
+    os.makedirs(cwd / 'data')
+    os.symlink(shapes_data, cwd / 'data' / 'shapes')
+    options = [
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'auto_scale_lr.base_batch_size=2', 'train_cfg.max_iters=120',
+        'train_cfg.val_interval=120', 'default_hooks.checkpoint.interval=120',
+        'param_scheduler.0.end=10', 'param_scheduler.1.end=120',
+        'param_scheduler.1.milestones=[100]',
+        'optim_wrapper.optimizer.lr=3e-3', 'val_cfg=None',
+        'val_dataloader=None', 'val_evaluator=None'
+    ]
+    run_tool([
+        osp.join(ROOT, 'tools', 'train.py'),
+        osp.join(ROOT, main_job_config()), '--work-dir', 'wd', '--cfg-options'
+    ] + options, cwd)
+    return cwd, str(cwd / 'wd' / 'iter_120.pth')

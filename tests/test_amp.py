@@ -3,17 +3,14 @@
 fp32 where an op needs it (mmpanet.engine.amp), for mmdet's Mask R-CNN and
 for PANet; detections under AMP against fp32 on a trained model."""
 import copy
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
 from mmdet.structures.bbox import bbox_overlaps
 from mmengine.config import Config
 from model_utils import TWO_SIZES, build
-from tool_utils import ROOT, main_job_config
+from tool_utils import ROOT, main_job_config, run_tool
 
 from mmpanet import amp_inference
 from mmpanet.engine.amp import amp_training
@@ -62,49 +59,14 @@ def test_a_training_step_under_bf16(config):
                for p in model.parameters())
 
 
-@pytest.fixture(scope='module')
-def trained(tmp_path_factory, shapes_data):
-    """The main job's model trained 120 iterations on the tiny data, enough
-    for confident detections."""
-    cwd = tmp_path_factory.mktemp('amp')
-    os.makedirs(cwd / 'data')
-    os.symlink(shapes_data, cwd / 'data' / 'shapes')
-    options = [
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'auto_scale_lr.base_batch_size=2', 'train_cfg.max_iters=120',
-        'train_cfg.val_interval=120', 'default_hooks.checkpoint.interval=120',
-        'param_scheduler.0.end=10', 'param_scheduler.1.end=120',
-        'param_scheduler.1.milestones=[100]',
-        'optim_wrapper.optimizer.lr=3e-3', 'val_cfg=None',
-        'val_dataloader=None', 'val_evaluator=None'
-    ]
-    run([
-        osp.join(ROOT, 'tools', 'train.py'),
-        osp.join(ROOT, CONFIG), '--work-dir', 'wd', '--cfg-options'
-    ] + options, cwd)
-    return cwd, str(cwd / 'wd' / 'iter_120.pth')
-
-
-def run(args, cwd):
-    proc = subprocess.run(
-        [sys.executable] + args,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    return proc.stdout + proc.stderr
-
-
-def test_detections_under_bf16_match_fp32(trained):
+def test_detections_under_bf16_match_fp32(trained_main_job):
     """Every fp32 detection scoring 0.3 or more has a bf16 twin: the same
     label, IoU >= 0.95, a score within 0.02 (bf16 keeps 8 bits of
     mantissa)."""
     from mmdet.apis import inference_detector
 
     from mmpanet import init_model
-    cwd, ckpt = trained
+    cwd, ckpt = trained_main_job
     model = init_model(osp.join(ROOT, CONFIG), ckpt)
     images = sorted((cwd / 'data' / 'shapes').glob('*/*.png'))
     matched = 0
@@ -125,21 +87,21 @@ def test_detections_under_bf16_match_fp32(trained):
     assert matched >= 10  # the comparison saw enough detections
 
 
-def test_test_and_infer_tools_take_amp(trained):
-    cwd, ckpt = trained
+def test_test_and_infer_tools_take_amp(trained_main_job):
+    cwd, ckpt = trained_main_job
     config = osp.join(ROOT, CONFIG)
     loaders = [
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False'
     ]
-    out = run([
+    out = run_tool([
         osp.join(ROOT, 'tools', 'test.py'), config, ckpt, '--amp',
         '--work-dir', 'test_amp', '--cfg-options'
     ] + loaders, cwd)
     assert 'AmpTestLoop' in open(cwd / 'test_amp' /
                                  osp.basename(config)).read()
     assert 'coco/segm_mAP' in out
-    run([
+    run_tool([
         osp.join(ROOT, 'tools', 'infer.py'),
         str(cwd / 'data' / 'shapes' / 'val' / '00000.png'), config, ckpt,
         '--amp', '--out-dir', 'infer_amp'

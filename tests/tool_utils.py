@@ -4,6 +4,8 @@ test process."""
 import importlib.util
 import os.path as osp
 import re
+import subprocess
+import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -24,3 +26,15 @@ def main_job_config() -> str:
         match = re.search(r'^CONFIG="\$\{CONFIG:-([^}]+)\}"$', f.read(), re.M)
     assert match, 'run_main_job.sh no longer sets CONFIG="${CONFIG:-...}"'
     return match.group(1)
+
+
+def run_tool(args, cwd, timeout=600) -> str:
+    """``python ARGS`` in ``cwd``; asserts it succeeds, returns its output."""
+    proc = subprocess.run(
+        [sys.executable] + list(args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc.stdout + proc.stderr

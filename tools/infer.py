@@ -4,17 +4,22 @@
     python tools/infer.py IMAGE_OR_FOLDER CONFIG CHECKPOINT
         [--out-dir outputs] [--score-thr 0.3] [--device cpu] [--tta] [--amp]
         [--trust-checkpoint FILE ...]
+    python tools/infer.py IMAGE_OR_FOLDER CONFIG --backend onnxruntime \
+        --onnx model.onnx [--out-dir outputs] [--score-thr 0.3]
 
 Writes ``<out-dir>/vis/<image>`` (masks, boxes and class names over the
 image) and ``<out-dir>/preds/<image>.json`` (labels, scores, boxes, RLE
-masks), through mmdet's ``DetInferencer``.
+masks), through mmdet's ``DetInferencer`` (for ``--backend onnxruntime``
+with the graph that ``tools/deployment/export_onnx.py`` wrote in place of
+the PyTorch model).
 """
 import argparse
 import os.path as osp
 import sys
 from collections import Counter
 
-from mmpanet.utils.entrypoint import add_trust_arg, loading_errors_as_exit
+from mmpanet.utils.entrypoint import (add_backend_args, add_trust_arg,
+                                      loading_errors_as_exit, onnx_file)
 
 
 def parse_args(argv=None):
@@ -22,7 +27,10 @@ def parse_args(argv=None):
         description='Instance segmentation of your own images')
     parser.add_argument('inputs', help='an image file or a folder of them')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file (not with --backend onnxruntime)')
     parser.add_argument('--out-dir', default='outputs')
     parser.add_argument(
         '--score-thr',
@@ -41,15 +49,23 @@ def parse_args(argv=None):
         action='store_true',
         help='mixed precision: bf16 autocast on CPU, fp16 on CUDA, fp32 '
         'where an op needs it')
+    add_backend_args(parser)
     add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        onnx = onnx_file(args)
+    except (ValueError, FileNotFoundError) as e:
+        sys.exit(f'error: {e}')
+    if not onnx and args.checkpoint is None:
+        sys.exit('error: CHECKPOINT is required (or --backend onnxruntime '
+                 '--onnx FILE)')
     for path, what in ((args.inputs, 'input'), (args.config, 'config'),
                        (args.checkpoint, 'checkpoint')):
-        if not osp.exists(path):
+        if path is not None and not osp.exists(path):
             sys.exit(f'error: {what} not found: {path}')
     from mmdet.apis import DetInferencer
     from mmengine.config import Config
@@ -62,9 +78,13 @@ def main(argv=None):
             apply_tta(cfg)
         except ValueError as e:
             sys.exit(f'error: {e}')
-    with loading_errors_as_exit(args):
-        inferencer = DetInferencer(
-            model=cfg, weights=args.checkpoint, device=args.device)
+    if onnx:
+        from mmpanet.deploy import ONNXInferencer
+        inferencer = ONNXInferencer(model=cfg, weights=onnx, device='cpu')
+    else:
+        with loading_errors_as_exit(args):
+            inferencer = DetInferencer(
+                model=cfg, weights=args.checkpoint, device=args.device)
     with amp_inference(inferencer.model, enabled=args.amp):
         results = inferencer(
             args.inputs,

@@ -26,6 +26,9 @@ OPENMIM_VERSION=0.3.9
 REQS=("mmengine==$MMENGINE_VERSION" "mmdet==$MMDET_VERSION" "openmim==$OPENMIM_VERSION"
       pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib cityscapesscripts
       seaborn)
+# the `deploy` extra (requirements/deploy.txt; exact versions in constraints)
+mapfile -t DEPLOY < <(sed -e 's/#.*//' -e 's/[<>=!~ ].*//' -e '/^$/d' "$ROOT/requirements/deploy.txt")
+REQS+=("${DEPLOY[@]}")
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -4,6 +4,7 @@
     python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out FILE.pkl]
         [--tta] [--amp] [--show-dir DIR] [--cfg-options k=v ...]
         [--launcher pytorch] [--skip-preflight] [--trust-checkpoint FILE ...]
+    python tools/test.py CONFIG --backend onnxruntime --onnx model.onnx ...
 
 Checks the set-up first (``mmpanet.utils.preflight``) and stops with every
 problem it finds.
@@ -43,13 +44,17 @@ def parse_args(argv=None):
         '--show-dir',
         help='save pictures of the predictions under <work_dir>/<timestamp>/'
         'SHOW_DIR')
+    entrypoint.add_backend_args(parser)
     entrypoint.add_common_args(parser)
     return parser.parse_args(argv)
 
 
 def build_config(args) -> Config:
     cfg = entrypoint.load_config(args)
-    if cfg.model.type == 'DetectorEnsemble':
+    onnx = entrypoint.onnx_file(args)
+    if onnx:
+        cfg.model = dict(type='ONNXRuntimeDetector', onnx_file=onnx)
+    elif cfg.model.type == 'DetectorEnsemble':
         if args.checkpoint or not args.tta:
             raise ValueError('an ensemble config (model.type='
                              "'DetectorEnsemble') is tested with --tta and "

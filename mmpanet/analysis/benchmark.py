@@ -307,7 +307,7 @@ def quantiles(values: List[float]) -> dict:
         n=len(values))
 
 
-def _interleaved(variants, steps: int, fn, label: str) -> List[List[float]]:
+def interleaved(variants, steps: int, fn, label: str) -> List[List[float]]:
     """``fn(variant, step)`` for every variant in turn, ``steps`` rounds;
     the times of each variant, with progress on screen."""
     times = [[] for _ in variants]
@@ -347,7 +347,7 @@ def run(configs: Sequence[str], settings: Settings) -> list:
     for res, (k, _) in zip(results, variants):
         res['params_m'] = sum(q.numel() for q in models[k].parameters()) / 1e6
     n_img = settings.num_images
-    times = _interleaved(
+    times = interleaved(
         variants, (settings.warmup + settings.repeats) * n_img,
         lambda v, step: predict_time(models[v[0]], single(data, step % n_img),
                                      settings.device, v[1]), 'inference')
@@ -362,7 +362,7 @@ def run(configs: Sequence[str], settings: Settings) -> list:
             torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9)
             for m in models
         ]
-        times = _interleaved(
+        times = interleaved(
             variants, settings.warmup + settings.train_iters,
             lambda v, step: train_time(models[v[0]], optims[v[
                 0]], pair(data, step), settings.device, v[1]), 'training')

@@ -65,6 +65,43 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     add_trust_arg(parser)
 
 
+def add_backend_args(parser: argparse.ArgumentParser) -> None:
+    """--backend pytorch|onnxruntime and --onnx FILE."""
+    parser.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime'),
+        default='pytorch',
+        help='onnxruntime: run the ONNX graph given by --onnx (written by '
+        'tools/deployment/export_onnx.py from this config) instead of a '
+        'checkpoint')
+    parser.add_argument(
+        '--onnx', help='the .onnx file for --backend '
+        'onnxruntime')
+
+
+def onnx_file(args: argparse.Namespace) -> str:
+    """The graph ``--backend onnxruntime`` runs (``None`` for pytorch);
+    a ValueError for a missing file or options that do not go with it."""
+    if args.backend == 'pytorch':
+        if args.onnx:
+            raise ValueError('--onnx goes with --backend onnxruntime')
+        return None
+    if not args.onnx:
+        raise ValueError('--backend onnxruntime needs --onnx FILE')
+    if not osp.isfile(args.onnx):
+        raise FileNotFoundError(f'ONNX file not found: {args.onnx}')
+    clashes = [
+        option for option, value in (('CHECKPOINT', args.checkpoint),
+                                     ('--tta', args.tta), ('--amp', args.amp))
+        if value
+    ]
+    if clashes:
+        raise ValueError(f'--backend onnxruntime runs the graph as '
+                         f'exported: no {", ".join(clashes)}')
+    import mmpanet.deploy  # noqa: F401 (registers ONNXRuntimeDetector)
+    return args.onnx
+
+
 def load_config(args: argparse.Namespace) -> Config:
     """Read ``args.config`` and apply the common options."""
     if not osp.isfile(args.config):

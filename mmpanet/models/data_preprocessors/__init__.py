@@ -1,5 +1,5 @@
 # Copyright (c) mmpanet contributors. All rights reserved.
-from .memory_format_det_data_preprocessor import \
-    MemoryFormatDetDataPreprocessor
+from .memory_format_det_data_preprocessor import (
+    MEMORY_FORMATS, MemoryFormatDetDataPreprocessor)
 
-__all__ = ['MemoryFormatDetDataPreprocessor']
+__all__ = ['MEMORY_FORMATS', 'MemoryFormatDetDataPreprocessor']

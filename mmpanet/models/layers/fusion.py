@@ -55,8 +55,11 @@ def _grad_where_max(grad: Tensor, x: Tensor, out: Tensor) -> Tensor:
 
 def maximum(a: Tensor, b: Tensor) -> Tensor:
     """Element-wise maximum (broadcasting) of ``a`` and ``b``; each input
-    equal to the maximum receives the full gradient."""
-    return _Maximum.apply(a, b)
+    equal to the maximum receives the full gradient. Without gradients it
+    is ``torch.maximum`` (the same values; what an exported graph holds)."""
+    if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad):
+        return _Maximum.apply(a, b)
+    return torch.maximum(a, b)
 
 
 # name -> binary element-wise op (broadcasting); applied left to right

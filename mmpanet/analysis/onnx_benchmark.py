@@ -1,0 +1,161 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""ONNX Runtime against PyTorch on CPU, side by side in one run.
+
+One config (and checkpoint) is exported (:func:`mmpanet.deploy.export_onnx`)
+and both backends take the same preprocessed inputs, in rounds (all inputs
+through PyTorch, then through ONNX Runtime, then through the graph alone;
+again) after warm-up rounds, with the same number of threads; a backend's
+idle threads spinning after its block cannot slow the other's every step. Each
+time is one image from the preprocessed input to the detections with masks
+pasted at the input's size: PyTorch's ``predict(..., rescale=True)``, and
+the graph plus :meth:`ONNXDetector.postprocess`; the graph alone is timed
+too. Without a checkpoint the model has random weights and, as in
+:mod:`mmpanet.analysis.benchmark`, keeps ``num_dets`` detections per image
+at any score.
+"""
+import glob
+import os.path as osp
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.config import Config
+
+from mmpanet.apis import init_model
+from mmpanet.models.data_preprocessors import MEMORY_FORMATS
+from .benchmark import quantiles, setup
+
+
+@dataclass
+class Settings:
+    img_size: Optional[Sequence[int]] = None  # default: the test scale
+    images: Optional[str] = None  # a folder of images instead of noise
+    num_images: int = 4
+    repeats: int = 3
+    warmup: int = 1
+    num_dets: int = 100
+    threads: int = 2
+
+
+def load_inputs(detector, settings: Settings, shape) -> list:
+    """Preprocessed inputs: the folder's first images (the config's resize),
+    or fixed noise of ``shape``."""
+    if settings.images:
+        paths = sorted(glob.glob(osp.join(settings.images, '*')))
+        if not paths:
+            raise FileNotFoundError(f'no images in {settings.images}')
+        return [
+            detector.preprocess(path)[0]
+            for path in paths[:settings.num_images]
+        ]
+    gen = torch.Generator().manual_seed(0)
+    return [
+        torch.randn(1, 3, *shape, generator=gen).numpy()
+        for _ in range(settings.num_images)
+    ]
+
+
+def run(config: str, checkpoint: Optional[str], settings: Settings) -> dict:
+    """Export ``config`` and time both backends on the same inputs."""
+    from mmpanet.deploy import ONNXDetector, export_onnx, preprocess_spec
+    setup(settings.threads)
+    cfg = Config.fromfile(config)
+    if checkpoint is None:
+        cfg.model.test_cfg.rcnn.score_thr = 0.0
+        cfg.model.test_cfg.rcnn.max_per_img = settings.num_dets
+    shape = settings.img_size
+    if shape is None:
+        divisor = preprocess_spec(cfg)['pad_size_divisor']
+        shape = [
+            -(-s // divisor) * divisor
+            for s in sorted(preprocess_spec(cfg)['scale'])
+        ]
+    with tempfile.TemporaryDirectory() as tmp:
+        print('exporting ...', flush=True)
+        path = export_onnx(cfg, checkpoint, osp.join(tmp, 'model.onnx'), shape)
+        detector = ONNXDetector(
+            path, num_threads=settings.threads, spinning=False)
+        model = init_model(cfg, checkpoint)
+        inputs = load_inputs(detector, settings, shape)
+
+        # the layout the config's data preprocessor gives the PyTorch model
+        layout = MEMORY_FORMATS[getattr(model.data_preprocessor,
+                                        'memory_format', 'contiguous')]
+
+        def pytorch(input):
+            size = input.shape[2:]
+            sample = DetDataSample(
+                metainfo=dict(
+                    img_shape=size,
+                    ori_shape=size,
+                    batch_input_shape=size,
+                    scale_factor=(1., 1.)))
+            with torch.no_grad():
+                return model.predict(
+                    torch.from_numpy(input).contiguous(memory_format=layout),
+                    [sample])
+
+        def onnxruntime(input):
+            size = input.shape[2:]
+            meta = dict(img_shape=size, ori_shape=size, scale_factor=(1., 1.))
+            return detector.postprocess(detector.run(input), meta)
+
+        steps = dict(
+            pytorch=pytorch, onnxruntime=onnxruntime, graph=detector.run)
+
+        times = {name: [] for name in steps}
+        rounds = settings.warmup + settings.repeats
+        for round in range(rounds):
+            for name, step in steps.items():
+                for input in inputs:
+                    start = time.perf_counter()
+                    step(input)
+                    if round >= settings.warmup:
+                        times[name].append(
+                            (time.perf_counter() - start) * 1000)
+            print(f'\rround {round + 1}/{rounds}', end='', flush=True)
+        print()
+        found = [len(detector.run(input)['boxes']) for input in inputs]
+    result = dict(
+        config=osp.basename(config),
+        checkpoint=checkpoint,
+        input_shapes=sorted({tuple(i.shape[2:])
+                             for i in inputs}),
+        detections_per_image=sum(found) / len(found),
+        **{
+            name: quantiles(t)
+            for name, t in times.items()
+        })
+    result['ratio'] = result['onnxruntime']['median'] / \
+        result['pytorch']['median']
+    return result
+
+
+def markdown(results: Sequence[dict], settings: Settings) -> str:
+    """The results as a table: milliseconds per image, median (p25-p75)."""
+
+    def ms(q):
+        return f'{q["median"]:.0f} ({q["p25"]:.0f}-{q["p75"]:.0f})'
+
+    lines = [
+        f'{settings.threads} threads, {settings.repeats} repeats of '
+        f'{settings.num_images} images after {settings.warmup} warm-up '
+        'round(s); ms per image from the preprocessed input to the '
+        'detections with pasted masks.',
+        '',
+        '| config | weights | input | detections per image | PyTorch ms '
+        '| ONNX Runtime ms | ONNX Runtime / PyTorch | graph alone ms |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
+    for r in results:
+        shapes = ', '.join(f'{h}x{w}' for h, w in r['input_shapes'])
+        lines.append(
+            f'| {r["config"]} | '
+            f'{osp.basename(r["checkpoint"]) if r["checkpoint"] else "random"}'
+            f' | {shapes} | {r["detections_per_image"]:.0f} | '
+            f'{ms(r["pytorch"])} | {ms(r["onnxruntime"])} | '
+            f'{r["ratio"]:.2f}x | {ms(r["graph"])} |')
+    return '\n'.join(lines) + '\n'

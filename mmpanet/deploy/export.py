@@ -1,0 +1,138 @@
+# Copyright (c) mmpanet contributors. All rights reserved.
+"""Write a config's detector as one ONNX graph (``torch.onnx.export`` with
+``dynamo=True``, opset 18): input ``input`` ``(1, 3, H, W)`` with any
+``H`` and ``W``, outputs ``boxes``, ``scores``, ``labels`` (and ``masks``),
+standard ONNX ops only; the class names and the preprocessing in its
+metadata."""
+import json
+import logging
+import math
+import warnings
+from typing import Optional, Sequence, Union
+
+import torch
+from mmdet.registry import DATASETS
+from mmengine.config import Config
+
+from mmpanet.apis import init_model
+from .detector import ExportableDetector, ExportError
+from .ops import ONNX_TRANSLATIONS
+from .runtime import METADATA_KEY, OUTPUTS, require
+
+OPSET = 18
+# transforms of a test pipeline that do not change the image
+PASSIVE_TRANSFORMS = ('LoadImageFromFile', 'LoadAnnotations', 'PackDetInputs')
+DATA_PREPROCESSORS = ('DetDataPreprocessor', 'MemoryFormatDetDataPreprocessor')
+
+
+def _type(cfg: dict) -> str:
+    return cfg['type'].split('.')[-1]
+
+
+def preprocess_spec(cfg: Config) -> dict:
+    """The test pipeline's resize and the data preprocessor's
+    normalisation and padding, as the runtime applies them; an
+    :class:`ExportError` names a step it cannot."""
+    resize = None
+    for transform in cfg.test_dataloader.dataset.pipeline:
+        if _type(transform) == 'Resize' and resize is None and \
+                'scale' in transform:
+            resize = transform
+        elif _type(transform) not in PASSIVE_TRANSFORMS:
+            raise ExportError(
+                f'test_dataloader.dataset.pipeline: {transform["type"]} is '
+                'not reproduced by the ONNX runtime (it takes Resize with a '
+                'scale)')
+    if resize is None:
+        raise ExportError('test_dataloader.dataset.pipeline: no Resize with '
+                          'a scale')
+    pre = cfg.model.data_preprocessor
+    if _type(pre) not in DATA_PREPROCESSORS or pre.get('batch_augments'):
+        raise ExportError(f'model.data_preprocessor ({pre["type"]}): the '
+                          f'runtime reproduces {", ".join(DATA_PREPROCESSORS)}'
+                          ' without batch_augments')
+    return dict(
+        scale=list(resize['scale']),
+        keep_ratio=bool(resize.get('keep_ratio', False)),
+        mean=list(pre.get('mean') or (0., 0., 0.)),
+        std=list(pre.get('std') or (1., 1., 1.)),
+        bgr_to_rgb=bool(pre.get('bgr_to_rgb', False)),
+        pad_size_divisor=int(pre.get('pad_size_divisor', 1)),
+        pad_value=float(pre.get('pad_value', 0)))
+
+
+def dataset_metainfo(cfg: Config, model: torch.nn.Module) -> dict:
+    """The class names and palette the predictions are drawn with, chosen
+    as mmdet's ``DetInferencer`` chooses them: the checkpoint's classes and
+    the test dataset's palette, each from the other where missing."""
+    dataset = cfg.test_dataloader.dataset
+    metainfo = DATASETS.get(dataset.type)._load_metainfo(
+        dataset.get('metainfo'))
+    saved = getattr(model, 'dataset_meta', None) or {}
+    meta = dict(
+        classes=saved.get('classes') or metainfo.get('classes'),
+        palette=metainfo.get('palette') or saved.get('palette'))
+    if not meta['classes']:
+        raise ExportError('no class names in the checkpoint or in '
+                          'test_dataloader.dataset')
+    return {
+        key: [list(v) if isinstance(v, (list, tuple)) else v for v in value]
+        for key, value in meta.items() if value
+    }
+
+
+def export_onnx(config: Union[str, Config],
+                checkpoint: Optional[str],
+                out: str,
+                input_shape: Optional[Sequence[int]] = None) -> str:
+    """Export the detector of ``config`` with the weights of
+    ``checkpoint`` (``None``: its initialisation) to ``out``, check it with
+    ``onnx.checker`` and return ``out``.
+
+    ``input_shape`` ``(H, W)`` is the example the graph is traced with
+    (default: the test scale padded); other sizes run without re-export.
+    """
+    require('onnx', 'onnxscript')
+    import onnx
+
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    spec = preprocess_spec(cfg)
+    model = init_model(cfg, checkpoint)
+    module = ExportableDetector(model).eval()
+    dataset_meta = dataset_metainfo(cfg, model)
+    if input_shape is None:
+        divisor = spec['pad_size_divisor']
+        input_shape = [
+            math.ceil(s / divisor) * divisor for s in sorted(spec['scale'])
+        ]
+    example = torch.randn(
+        1, 3, *input_shape, generator=torch.Generator().manual_seed(0))
+    names = list(OUTPUTS if model.with_mask else OUTPUTS[:3])
+    height, width = torch.export.Dim('height'), torch.export.Dim('width')
+    logging.getLogger('torch.onnx._internal.exporter._registration').setLevel(
+        logging.ERROR)  # "torchvision not installed"
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)  # torch's own
+        program = torch.onnx.export(
+            module, (example, ),
+            dynamo=True,
+            input_names=['input'],
+            output_names=names,
+            dynamic_shapes=({
+                2: height,
+                3: width
+            }, ),
+            custom_translation_table=ONNX_TRANSLATIONS,
+            opset_version=OPSET,
+            verbose=False)
+    proto = program.model_proto
+    for output in proto.graph.output:  # (torch names it after a symbol)
+        output.type.tensor_type.shape.dim[0].dim_param = 'num_detections'
+    info = dict(
+        dataset_meta=dataset_meta,
+        preprocess=spec,
+        mask_thr_binary=cfg.model.test_cfg.rcnn.get('mask_thr_binary', 0.5))
+    onnx.helper.set_model_props(proto, {METADATA_KEY: json.dumps(info)})
+    onnx.save(proto, out)
+    onnx.checker.check_model(out, full_check=True)
+    return out
