@@ -13,13 +13,12 @@ against the first config. Output: Markdown, and with ``--out-dir`` also
 ``benchmark.md`` and ``benchmark.json``.
 """
 import argparse
-import dataclasses
 import json
 import os
 import os.path as osp
 import sys
 
-from mmpanet.analysis.benchmark import Settings, markdown, run
+from mmpanet.analysis.benchmark import markdown, run, settings_from
 from mmpanet.analysis.provenance import RunRecord
 
 
@@ -78,14 +77,9 @@ def parse_args(argv=None):
     return args
 
 
-def settings_from(args) -> Settings:
-    fields = {f.name for f in dataclasses.fields(Settings)}
-    return Settings(**{k: v for k, v in vars(args).items() if k in fields})
-
-
 def main(argv=None):
     args = parse_args(argv)
-    settings = settings_from(args)
+    settings = settings_from(vars(args))
     record = RunRecord(['tools/analysis_tools/benchmark.py'] +
                        list(argv if argv is not None else sys.argv[1:]))
     results = run(args.configs, settings)
