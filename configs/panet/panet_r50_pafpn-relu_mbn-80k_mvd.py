@@ -5,7 +5,8 @@
 # shorter edge random in 600-2000, flip; 16 images per batch; lr 0.02 for
 # 60k iterations, then 0.002 up to 80k. Single-scale test at shorter edge
 # 1800 (the paper gives only its multi-scale test: the -tta config).
-# Data: tools/dataset_converters/mapillary_vistas.py (README).
+# Data: tools/dataset_converters/mapillary_vistas.py
+# (docs/en/user_guides/data_and_weights.md).
 _base_ = './panet_r50_pafpn-relu_rbl-mst-mbn-160k_coco.py'
 
 data_root = 'data/mapillary/'

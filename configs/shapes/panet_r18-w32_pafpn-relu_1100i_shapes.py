@@ -5,12 +5,12 @@
 # the fully-connected-fusion mask head from conv3 (FF).
 #
 # Also the settings measured to train fastest on a 2-core CPU at the same AP
-# (README, "The main job"): bf16 autocast (CPUAmpOptimWrapper; on a GPU use
-# mmengine's AmpOptimWrapper), channels-last batches, the per-level first convs
-# run as a loop (faster than one grouped conv in bf16 training), 200 RPN
-# proposals per level before NMS in training and torch's fused SGD step (the
-# same update in one kernel). The baseline keeps fp32: in bf16 its 2fc box
-# head did not learn (box AP 0.000 in one run).
+# (docs/en/user_guides/main_job.md): bf16 autocast (CPUAmpOptimWrapper; on a
+# GPU use mmengine's AmpOptimWrapper), channels-last batches, the per-level
+# first convs run as a loop (faster than one grouped conv in bf16 training),
+# 200 RPN proposals per level before NMS in training and torch's fused SGD
+# step (the same update in one kernel). The baseline keeps fp32: in bf16 its
+# 2fc box head did not learn (box AP 0.000 in one run).
 _base_ = [
     './mask-rcnn_r18-w32_fpn_1100i_shapes.py', '../_base_/instance_seg_tta.py'
 ]

@@ -154,8 +154,8 @@ def readme_tables() -> str:
     lines += [
         '', '### The authors\' released models', '',
         'Box / mask AP on COCO val2017 are the authors\' numbers from their '
-        'README, not measured here (see "Using the authors\' released '
-        'weights" in the top-level README).', '',
+        'README, not measured here (see [the authors\' weights]'
+        '(../../docs/en/user_guides/authors_weights.md)).', '',
         '| config | authors\' yaml | authors\' checkpoint | authors\' box AP '
         '| authors\' mask AP |', '|---|---|---|---|---|'
     ]

@@ -84,8 +84,8 @@ def check_data(cfg: Config,
     import mmcv
     problems = []
     hint = ('put the dataset there (e.g. ln -s /path/to/coco data/coco) '
-            "or point the dataloaders' data_root elsewhere, see README "
-            "'Preparing data and weights'")
+            "or point the dataloaders' data_root elsewhere, see "
+            'docs/en/user_guides/data_and_weights.md')
     for key, ds in loader_datasets(cfg, DATALOADERS[mode]):
         root = ds.get('data_root')
         proposals = ds.get('proposal_file')
@@ -96,8 +96,8 @@ def check_data(cfg: Config,
                     f'{_join(root, proposals)} does not exist',
                     'write the separately trained RPN\'s proposals '
                     'first: python tools/misc/dump_proposals.py '
-                    'RPN_CONFIG RPN_CHECKPOINT (see README '
-                    '"The paper\'s RPN protocol")'))
+                    'RPN_CONFIG RPN_CHECKPOINT (see "The paper\'s RPN '
+                    'protocol" in docs/en/user_guides/reproduce_paper.md)'))
         ann_file = ann_path(ds)
         if not osp.isfile(ann_file):
             problems.append(
