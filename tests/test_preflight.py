@@ -108,6 +108,8 @@ def test_uncached_weights_on_unreachable_host(data_copy, root, tmp_path,
     assert problems[0].where == 'model.backbone.init_cfg.checkpoint'
     assert 'cannot be reached' in problems[0].what
     assert cached in problems[0].fix
+    assert problems[0].fix.endswith(
+        'or set model.backbone.init_cfg.checkpoint to a local .pth file')
     # a file in $TORCH_HOME/checkpoints, which torch never reads: still
     # reported
     wrong = tmp_path / 'torch' / 'checkpoints' / 'r18-w32.pth'

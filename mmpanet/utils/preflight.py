@@ -346,7 +346,7 @@ def check_weights(cfg: Config, timeout: float = 3.0) -> List[Problem]:
                 f'{urllib.parse.urlparse(url).hostname} cannot be reached',
                 f'download {url} on a machine online and copy it to '
                 f'{cached}, the folder torch reads ($TORCH_HOME/hub/'
-                'checkpoints), or set {key} to a local .pth file'))
+                f'checkpoints), or set {key} to a local .pth file'))
     return problems
 
 
