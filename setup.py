@@ -70,7 +70,8 @@ if __name__ == '__main__':
         include_package_data=True,
         install_requires=parse_requirements(),
         extras_require={
-            'deploy':
-            parse_requirements(osp.join('requirements', 'deploy.txt'))
+            extra:
+            parse_requirements(osp.join('requirements', f'{extra}.txt'))
+            for extra in ('deploy', 'docs')
         },
         zip_safe=False)

@@ -93,7 +93,7 @@ def test_deterministic(tmp_path, dataset):
 
 
 # the first 4 train and 2 val images of the default data (seed 0, 256x256)
-# that the README's figures were measured on: pixels and annotations
+# that the docs' figures were measured on: pixels and annotations
 DEFAULT_DATA_SHA256 = (
     '321c32e404decc8087bf574c8682610489141093f12c07e8e0e99606a2dd9fb3')
 

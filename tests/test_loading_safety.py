@@ -2,7 +2,7 @@
 """Files you did not make: each hostile file is made here and loaded the way
 a user would load it; nothing it names runs, and the error says what was
 refused and how to opt in. The project's own checkpoints load through
-mmdet's APIs as the README shows."""
+mmdet's APIs as the docs show."""
 import functools
 import hashlib
 import http.server

@@ -26,9 +26,12 @@ OPENMIM_VERSION=0.3.9
 REQS=("mmengine==$MMENGINE_VERSION" "mmdet==$MMDET_VERSION" "openmim==$OPENMIM_VERSION"
       pycocotools pytest isort==5.13.2 yapf==0.40.1 flake8 matplotlib cityscapesscripts
       seaborn)
-# the `deploy` extra (requirements/deploy.txt; exact versions in constraints)
-mapfile -t DEPLOY < <(sed -e 's/#.*//' -e 's/[<>=!~ ].*//' -e '/^$/d' "$ROOT/requirements/deploy.txt")
-REQS+=("${DEPLOY[@]}")
+# the `deploy` extra and the docs tools (requirements/{deploy,docs}.txt; exact
+# versions in constraints)
+for extra in deploy docs; do
+    mapfile -t EXTRA < <(sed -e 's/#.*//' -e 's/[<>=!~ ].*//' -e '/^$/d' "$ROOT/requirements/$extra.txt")
+    REQS+=("${EXTRA[@]}")
+done
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -161,7 +164,7 @@ PYEOF
         die "building mmcv==$MMCV_VERSION failed (first errors above; full log: $LOG_DIR/mmcv-build.log).
   Check: a working C++ compiler (g++ --version), Python headers (python3-dev),
   enough memory (set MAX_JOBS=1 to compile one file at a time), and that torch imports.
-  For a CUDA build, run in an environment with a CUDA torch and nvcc; see README 'Installing into an existing environment'."
+  For a CUDA build, run in an environment with a CUDA torch and nvcc; see docs/en/get_started.md, 'Into an existing environment (CUDA)'."
     fi
     "$PY" -c 'from mmcv.ops import RoIAlign' || die "mmcv installed but its compiled ops do not import (see $LOG_DIR/mmcv-build.log)"
 fi
