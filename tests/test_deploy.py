@@ -14,13 +14,13 @@ import onnx
 import pytest
 import torch
 from mmdet.evaluation import get_classes
-from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import bbox_overlaps
 from mmengine.config import Config
 from tool_utils import ROOT, load_tool, main_job_config, run_tool
 
 from mmpanet.apis import init_model
-from mmpanet.deploy import ExportError, ONNXDetector, export_onnx, paste_masks
+from mmpanet.deploy import (ExportError, ONNXDetector, export_onnx,
+                            paste_masks, predict_preprocessed)
 
 CONFIG = osp.join(ROOT, main_job_config())
 EXPORT = osp.join(ROOT, 'tools', 'deployment', 'export_onnx.py')
@@ -60,22 +60,6 @@ def write_images(cwd, folder, sizes):
 def images(trained_main_job, tmp_path_factory):
     return write_images(trained_main_job[0], tmp_path_factory.mktemp('sizes'),
                         SIZES)
-
-
-def torch_predict(model, input: np.ndarray):
-    """``predict(..., rescale=False)`` with the padded input as the image:
-    boxes clipped to it and masks pasted at its size, as the graph."""
-    shape = input.shape[2:]
-    sample = DetDataSample(
-        metainfo=dict(
-            img_shape=shape,
-            ori_shape=shape,
-            pad_shape=shape,
-            batch_input_shape=shape,
-            scale_factor=(1., 1.)))
-    with torch.no_grad():
-        return model.predict(
-            torch.from_numpy(input), [sample], rescale=False)[0].pred_instances
 
 
 def assert_same_detections(ref, out: dict, shape, masks=True):
@@ -159,7 +143,7 @@ def test_same_detections_as_pytorch_on_several_sizes(exported, images):
     for image in images:
         input, _ = detector.preprocess(image)
         shapes.add(input.shape)
-        ref = torch_predict(model, input)
+        ref = predict_preprocessed(model, input)
         assert_same_detections(ref, detector.run(input), input.shape[2:])
         found += len(ref)
     assert len(shapes) == len(images)  # one graph, several input sizes
@@ -289,7 +273,7 @@ def test_coco_rows_export_at_800x1216(config, tmp_path):
     torch.save({'state_dict': model.state_dict(), 'meta': meta}, ckpt)
     path = export_onnx(cfg, ckpt, str(tmp_path / 'model.onnx'), (800, 1216))
     input = torch.randn(1, 3, 800, 1216, generator=gen).numpy()
-    ref = torch_predict(model, input)
+    ref = predict_preprocessed(model, input)
     assert len(ref) >= 5
     out = ONNXDetector(path, num_threads=2).run(input)
     assert_same_detections(ref, out, (800, 1216))

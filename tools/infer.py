@@ -14,11 +14,11 @@ with the graph that ``tools/deployment/export_onnx.py`` wrote in place of
 the PyTorch model).
 """
 import argparse
-import os.path as osp
 import sys
 from collections import Counter
 
 from mmpanet.utils.entrypoint import (add_backend_args, add_trust_arg,
+                                      exit_unless_found,
                                       loading_errors_as_exit, onnx_file)
 
 
@@ -63,10 +63,8 @@ def main(argv=None):
     if not onnx and args.checkpoint is None:
         sys.exit('error: CHECKPOINT is required (or --backend onnxruntime '
                  '--onnx FILE)')
-    for path, what in ((args.inputs, 'input'), (args.config, 'config'),
-                       (args.checkpoint, 'checkpoint')):
-        if path is not None and not osp.exists(path):
-            sys.exit(f'error: {what} not found: {path}')
+    exit_unless_found(
+        input=args.inputs, config=args.config, checkpoint=args.checkpoint)
     from mmdet.apis import DetInferencer
     from mmengine.config import Config
 

@@ -60,11 +60,12 @@ class Settings:
     profile: int = 0
 
 
-def settings_from(values: dict) -> Settings:
-    """:class:`Settings` from a mapping with (at least) its fields, such as
-    the parsed command line or the ``settings`` a results file stores."""
-    fields = {f.name for f in dataclasses.fields(Settings)}
-    return Settings(**{k: v for k, v in values.items() if k in fields})
+def settings_from(values: dict, cls: type = Settings):
+    """The settings dataclass ``cls`` (default :class:`Settings`) from a
+    mapping with (at least) its fields, such as the parsed command line or
+    the ``settings`` a results file stores."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in values.items() if k in fields})
 
 
 def setup(threads: int) -> None:

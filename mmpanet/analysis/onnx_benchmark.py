@@ -7,7 +7,8 @@ through PyTorch, then through ONNX Runtime, then through the graph alone;
 again) after warm-up rounds, with the same number of threads; a backend's
 idle threads spinning after its block cannot slow the other's every step. Each
 time is one image from the preprocessed input to the detections with masks
-pasted at the input's size: PyTorch's ``predict(..., rescale=True)``, and
+pasted at the input's size: PyTorch's ``predict(..., rescale=False)``
+(:func:`mmpanet.deploy.predict_preprocessed`), and
 the graph plus :meth:`ONNXDetector.postprocess`; the graph alone is timed
 too. Without a checkpoint the model has random weights and, as in
 :mod:`mmpanet.analysis.benchmark`, keeps ``num_dets`` detections per image
@@ -21,11 +22,9 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import torch
-from mmdet.structures import DetDataSample
 from mmengine.config import Config
 
 from mmpanet.apis import init_model
-from mmpanet.models.data_preprocessors import MEMORY_FORMATS
 from .benchmark import quantiles, setup
 
 
@@ -60,7 +59,8 @@ def load_inputs(detector, settings: Settings, shape) -> list:
 
 def run(config: str, checkpoint: Optional[str], settings: Settings) -> dict:
     """Export ``config`` and time both backends on the same inputs."""
-    from mmpanet.deploy import ONNXDetector, export_onnx, preprocess_spec
+    from mmpanet.deploy import (ONNXDetector, export_onnx,
+                                predict_preprocessed, preprocess_spec)
     setup(settings.threads)
     cfg = Config.fromfile(config)
     if checkpoint is None:
@@ -81,22 +81,8 @@ def run(config: str, checkpoint: Optional[str], settings: Settings) -> dict:
         model = init_model(cfg, checkpoint)
         inputs = load_inputs(detector, settings, shape)
 
-        # the layout the config's data preprocessor gives the PyTorch model
-        layout = MEMORY_FORMATS[getattr(model.data_preprocessor,
-                                        'memory_format', 'contiguous')]
-
         def pytorch(input):
-            size = input.shape[2:]
-            sample = DetDataSample(
-                metainfo=dict(
-                    img_shape=size,
-                    ori_shape=size,
-                    batch_input_shape=size,
-                    scale_factor=(1., 1.)))
-            with torch.no_grad():
-                return model.predict(
-                    torch.from_numpy(input).contiguous(memory_format=layout),
-                    [sample])
+            return predict_preprocessed(model, input)
 
         def onnxruntime(input):
             size = input.shape[2:]

@@ -106,8 +106,9 @@ def _benchmark(data: dict) -> str:
 
 
 def _onnx_benchmark(data: dict) -> str:
+    from .benchmark import settings_from
     from .onnx_benchmark import Settings, markdown
-    return markdown(data['results'], Settings(**data['settings']))
+    return markdown(data['results'], settings_from(data['settings'], Settings))
 
 
 def _tta_cost(data: dict) -> str:

@@ -9,13 +9,14 @@ pastes the masks at the image's size; :class:`ONNXRuntimeDetector` puts it
 behind MMEngine's model interface for the Runner's test loop and mmdet's
 ``DetInferencer``.
 """
-from .detector import ExportableDetector, ExportError, check_exportable
+from .detector import (ExportableDetector, ExportError, check_exportable,
+                       predict_preprocessed)
 from .export import export_onnx, preprocess_spec
 from .model import ONNXInferencer, ONNXRuntimeDetector
 from .runtime import ONNXDetector, paste_masks
 
 __all__ = [
     'ExportableDetector', 'ExportError', 'check_exportable', 'export_onnx',
-    'preprocess_spec', 'ONNXDetector', 'ONNXInferencer', 'ONNXRuntimeDetector',
-    'paste_masks'
+    'predict_preprocessed', 'preprocess_spec', 'ONNXDetector',
+    'ONNXInferencer', 'ONNXRuntimeDetector', 'paste_masks'
 ]

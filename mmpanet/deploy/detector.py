@@ -15,16 +15,20 @@ import copy
 import math
 from typing import List, Tuple
 
+import numpy as np
 import torch
 import torch.nn as nn
 from mmdet.models.dense_heads import RPNHead
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
+from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmpanet.models import AllLevelRoIExtractor
+from mmpanet.models.data_preprocessors import MEMORY_FORMATS
 from .ops import classwise_nms, roi_align
 
 # modules the graph cannot hold (a message names them before tracing)
@@ -265,3 +269,24 @@ class ExportableDetector(nn.Module):
         if self.detector.with_mask:
             outputs.append(self.segment(feats, boxes, labels))
         return outputs
+
+
+def predict_preprocessed(model: nn.Module, input: np.ndarray) -> InstanceData:
+    """The PyTorch detector's ``predict(..., rescale=False)`` on an input its
+    data preprocessor already made, ``(1, 3, H, W)``, in the memory format
+    that preprocessor gives: what the exported graph computes from the same
+    input (boxes clipped to it, masks pasted at its size)."""
+    shape = input.shape[2:]
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=shape,
+            ori_shape=shape,
+            pad_shape=shape,
+            batch_input_shape=shape,
+            scale_factor=(1., 1.)))
+    layout = MEMORY_FORMATS[getattr(model.data_preprocessor, 'memory_format',
+                                    'contiguous')]
+    with torch.no_grad():
+        return model.predict(
+            torch.from_numpy(input).contiguous(memory_format=layout), [sample],
+            rescale=False)[0].pred_instances

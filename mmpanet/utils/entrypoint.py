@@ -7,6 +7,7 @@ import contextlib
 import os
 import os.path as osp
 import sys
+from typing import Optional
 
 from mmdet.registry import RUNNERS
 from mmengine.config import Config, DictAction
@@ -40,6 +41,16 @@ def loading_errors_as_exit(args: argparse.Namespace):
         raise SystemExit(f'error: {e}')
 
 
+def add_cfg_options_arg(parser: argparse.ArgumentParser,
+                        example: str = 'train_cfg.max_iters=100') -> None:
+    """--cfg-options KEY=VALUE ... (mmengine's ``DictAction``)."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help=f'override config keys, e.g. {example}')
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """--work-dir, --cfg-options, --launcher, --local-rank,
     --skip-preflight and --trust-checkpoint."""
@@ -47,11 +58,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         '--work-dir',
         help='directory for logs, checkpoints and metrics (default: '
         './work_dirs/<config name>)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, e.g. train_cfg.max_iters=100')
+    add_cfg_options_arg(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -102,15 +109,36 @@ def onnx_file(args: argparse.Namespace) -> str:
     return args.onnx
 
 
+def exit_unless_found(**paths: Optional[str]) -> None:
+    """``SystemExit('error: <what> file not found: <path>')`` for the first
+    of ``paths`` (``what=path``; ``None`` for one not given) missing."""
+    for what, path in paths.items():
+        if path is not None and not osp.exists(path):
+            raise SystemExit(f'error: {what} file not found: {path}')
+
+
+def read_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config at ``path`` with ``--cfg-options`` merged in."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def config_for_checkpoint(args: argparse.Namespace) -> Config:
+    """``args.config`` with ``args.cfg_options``, once it and
+    ``args.checkpoint`` (when given) are found (else ``SystemExit``)."""
+    exit_unless_found(config=args.config, checkpoint=args.checkpoint)
+    return read_config(args.config, args.cfg_options)
+
+
 def load_config(args: argparse.Namespace) -> Config:
     """Read ``args.config`` and apply the common options."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -22,8 +22,10 @@ import os
 import os.path as osp
 import sys
 
+from mmpanet.analysis.benchmark import settings_from
 from mmpanet.analysis.onnx_benchmark import Settings, markdown, run
 from mmpanet.analysis.provenance import RunRecord
+from mmpanet.utils.entrypoint import exit_unless_found
 
 
 def parse_args(argv=None):
@@ -51,17 +53,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    for path in (args.config, args.checkpoint):
-        if path is not None and not osp.isfile(path):
-            raise SystemExit(f'error: file not found: {path}')
-    settings = Settings(
-        img_size=args.img_size,
-        images=args.images,
-        num_images=args.num_images,
-        repeats=args.repeats,
-        warmup=args.warmup,
-        num_dets=args.num_dets,
-        threads=args.threads)
+    exit_unless_found(config=args.config, checkpoint=args.checkpoint)
+    settings = settings_from(vars(args), Settings)
     record = RunRecord(['tools/analysis_tools/benchmark_onnx.py'] +
                        list(argv if argv is not None else sys.argv[1:]))
     result = run(args.config, args.checkpoint, settings)

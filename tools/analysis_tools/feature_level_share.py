@@ -14,10 +14,10 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-
 from mmpanet.analysis import feature_level_share
-from mmpanet.utils.entrypoint import add_trust_arg, loading_errors_as_exit
+from mmpanet.utils.entrypoint import (add_cfg_options_arg, add_trust_arg,
+                                      config_for_checkpoint,
+                                      loading_errors_as_exit)
 
 
 def parse_args(argv=None):
@@ -33,24 +33,14 @@ def parse_args(argv=None):
         default=None,
         help='images of the test split to use (all)')
     parser.add_argument('--head', choices=('bbox', 'mask'), default='bbox')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, e.g. test_dataloader.batch_size=1')
+    add_cfg_options_arg(parser, 'test_dataloader.batch_size=1')
     add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    for path, what in ((args.config, 'config'), (args.checkpoint,
-                                                 'checkpoint')):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} file not found: {path}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = config_for_checkpoint(args)
     try:
         with loading_errors_as_exit(args):
             counter = feature_level_share.measure(cfg, args.checkpoint,

@@ -15,9 +15,8 @@ model's public modules, by self CPU time.
 import argparse
 import os.path as osp
 
-from mmengine.config import DictAction
-
 from mmpanet.analysis.train_speed import markdown, run
+from mmpanet.utils.entrypoint import add_cfg_options_arg
 
 
 def parse_args(argv=None):
@@ -29,11 +28,7 @@ def parse_args(argv=None):
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--profile', type=int, default=0, metavar='N')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of every config, e.g. data_root=...')
+    add_cfg_options_arg(parser, 'data_root=... (in every config)')
     parser.add_argument('--out', help='also write the table to this file')
     args = parser.parse_args(argv)
     for path in args.configs:

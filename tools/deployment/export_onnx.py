@@ -13,9 +13,9 @@ import argparse
 import os.path as osp
 import time
 
-from mmengine.config import Config, DictAction
-
-from mmpanet.utils.entrypoint import add_trust_arg, loading_errors_as_exit
+from mmpanet.utils.entrypoint import (add_cfg_options_arg, add_trust_arg,
+                                      config_for_checkpoint,
+                                      loading_errors_as_exit)
 
 
 def parse_args(argv=None):
@@ -33,25 +33,15 @@ def parse_args(argv=None):
         metavar=('H', 'W'),
         help='shape to trace with (default: the test scale, padded); the '
         'graph takes any shape')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, e.g. model.test_cfg.rcnn.score_thr=0.3')
+    add_cfg_options_arg(parser, 'model.test_cfg.rcnn.score_thr=0.3')
     add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    for path, what in ((args.config, 'config'), (args.checkpoint,
-                                                 'checkpoint')):
-        if path is not None and not osp.isfile(path):
-            raise SystemExit(f'error: {what} not found: {path}')
+    cfg = config_for_checkpoint(args)
     from mmpanet.deploy import ExportError, export_onnx
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     start = time.perf_counter()
     try:
         with loading_errors_as_exit(args):

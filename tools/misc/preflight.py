@@ -16,8 +16,7 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-
+from mmpanet.utils.entrypoint import add_cfg_options_arg, read_config
 from mmpanet.utils.preflight import PreflightError, run_preflight
 
 
@@ -33,7 +32,7 @@ def parse_args(argv=None):
         default=1,
         help='processes (GPUs) the run will use')
     parser.add_argument('--auto-scale-lr', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options_arg(parser)
     args = parser.parse_args(argv)
     if not osp.isfile(args.config):
         parser.error(f'config file not found: {args.config}')
@@ -45,9 +44,7 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     import mmpanet  # noqa: F401  (registers the modules)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = read_config(args.config, args.cfg_options)
     try:
         run_preflight(cfg, args.mode, args.world_size, args.auto_scale_lr,
                       args.checkpoint)
