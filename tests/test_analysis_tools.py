@@ -10,7 +10,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from model_utils import build
-from tool_utils import ROOT, load_tool
+from tool_utils import ROOT, load_tool, main_job_config
 
 from mmpanet.analysis.feature_level_share import LevelShareCounter
 
@@ -141,3 +141,27 @@ def test_level_share_counter_counts_the_argmax():
     with pytest.raises(ValueError, match='max fusion'):
         LevelShareCounter(Extractor(),
                           AdaptiveFeatureFusion(torch.nn.Identity(), 4, 'sum'))
+
+
+def test_tta_cost_measures_each_setting_in_its_own_process(root):
+    """Each setting is probed in a fresh process: time and that process's
+    own peak memory come back, labelled; a failing probe names its
+    setting."""
+    from mmpanet.analysis.tta_cost import Setting, measure
+    config = osp.join(root, main_job_config())
+    results = measure(
+        config, [Setting(0), Setting(1, 'detectron')],
+        img_size=(64, 96),
+        max_per_img=10,
+        repeats=1,
+        warmup=0)
+    assert [r['label']
+            for r in results] == ['single pass', 'TTA, 1 view(s), detectron']
+    for r in results:
+        assert r['seconds'] > 0 and r['peak_mb'] > 0
+    with pytest.raises(RuntimeError, match=r'TTA, 1 view\(s\), no_such'):
+        measure(
+            config, [Setting(1, 'no_such')],
+            img_size=(64, 96),
+            repeats=1,
+            warmup=0)

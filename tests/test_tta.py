@@ -241,11 +241,26 @@ def test_bad_tta_cfg_is_named():
         tta(box_voting_iou_thr=0.8, tighten_boxes=True)
 
 
+def predict_alone_and_as_one_view(detector, tta_model):
+    """The detector's predictions on a 64x64 image with two boxes, and the
+    TTA model's with that image as its only view."""
+    from mmpanet.testing import make_batch
+    data = make_batch([(64, 64, [[8, 8, 40, 40], [30, 20, 60, 50]], [0, 1])])
+    for s in data['data_samples']:
+        s.set_metainfo(dict(img_id=0, flip=False, flip_direction=None))
+    with torch.no_grad():
+        alone = detector.test_step(copy.deepcopy(data))[0].pred_instances
+        merged = tta_model.test_step({
+            k: [v]
+            for k, v in copy.deepcopy(data).items()
+        })[0].pred_instances
+    return alone, merged
+
+
 def test_real_panet_one_view_equals_its_own_prediction(root):
     """Through TTA with one view and no voting, full PANet gives what it
     gives alone (masks from its probabilities, binarized by the TTA model:
     at most a few pixels differ by the probabilities' 1/255 steps)."""
-    from mmpanet.testing import make_batch
     cfg = Config.fromfile(f'{root}/{MAIN_JOB}')
     model_cfg = cfg.model
     model_cfg.backbone.init_cfg = None
@@ -259,15 +274,7 @@ def test_real_panet_one_view_equals_its_own_prediction(root):
     assert detector.roi_head.test_cfg.mask_thr_binary == 0.5
     assert tta_model.module.roi_head.test_cfg.mask_thr_binary == -1
 
-    data = make_batch([(64, 64, [[8, 8, 40, 40], [30, 20, 60, 50]], [0, 1])])
-    for s in data['data_samples']:
-        s.set_metainfo(dict(img_id=0, flip=False, flip_direction=None))
-    with torch.no_grad():
-        alone = detector.test_step(copy.deepcopy(data))[0].pred_instances
-        merged = tta_model.test_step({
-            k: [v]
-            for k, v in copy.deepcopy(data).items()
-        })[0].pred_instances
+    alone, merged = predict_alone_and_as_one_view(detector, tta_model)
     assert len(alone) > 0 and len(merged) == len(alone)
     assert torch.allclose(merged.bboxes, alone.bboxes)
     assert torch.allclose(merged.scores, alone.scores)
@@ -488,20 +495,11 @@ def real_views(img, flips, size=64):
 def test_real_panet_one_view_equals_its_own_prediction_detectron(root):
     """One view, no voting: the authors' merge gives what the model gives
     alone (mmdet's multiclass NMS is the same per-class NMS)."""
-    from mmpanet.testing import make_batch
 
     # the detector's test_cfg.rcnn: score > 0.05, NMS 0.5, 50 per image
     detector, tta_model = panet_tta(root,
                                     dict(merge='detectron', max_per_img=50))
-    data = make_batch([(64, 64, [[8, 8, 40, 40], [30, 20, 60, 50]], [0, 1])])
-    for s in data['data_samples']:
-        s.set_metainfo(dict(img_id=0, flip=False, flip_direction=None))
-    with torch.no_grad():
-        alone = detector.test_step(copy.deepcopy(data))[0].pred_instances
-        merged = tta_model.test_step({
-            k: [v]
-            for k, v in copy.deepcopy(data).items()
-        })[0].pred_instances
+    alone, merged = predict_alone_and_as_one_view(detector, tta_model)
     assert len(alone) > 0 and len(merged) == len(alone)
     assert torch.allclose(merged.bboxes, alone.bboxes, atol=1e-4)
     assert torch.allclose(merged.scores, alone.scores)

@@ -25,6 +25,7 @@ must make (``torch.utils.benchmark``); ``profile`` lists the top operators
 of each config's predict step. Models are built without pretrained weights
 (no downloads); SyncBN runs as BN (one process) on CPU.
 """
+import concurrent.futures
 import copy
 import dataclasses
 import multiprocessing
@@ -213,26 +214,21 @@ def memory_probe(path: str, settings: Settings) -> dict:
     return out
 
 
-def _probe_worker(path, settings, queue) -> None:
-    try:
-        queue.put(('ok', memory_probe(path, settings)))
-    except BaseException as e:  # reported by the parent
-        queue.put(('error', f'{type(e).__name__}: {e}'))
+def in_fresh_process(fn, *args):
+    """``fn(*args)`` in a new spawned process (its own memory peak, nothing
+    left from earlier measurements): its result, or its exception."""
+    with concurrent.futures.ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context('spawn')) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def measure_memory(path: str, settings: Settings) -> dict:
-    """:func:`memory_probe` in a spawned worker process."""
-    ctx = multiprocessing.get_context('spawn')
-    queue = ctx.Queue()
-    worker = ctx.Process(target=_probe_worker, args=(path, settings, queue))
-    worker.start()
+    """:func:`memory_probe` in a fresh process."""
     try:
-        status, result = queue.get()
-    finally:
-        worker.join()
-    if status != 'ok':
-        raise RuntimeError(f'memory probe failed for {path}: {result}')
-    return result
+        return in_fresh_process(memory_probe, path, settings)
+    except Exception as e:
+        raise RuntimeError(f'memory probe failed for {path}: '
+                           f'{type(e).__name__}: {e}') from e
 
 
 def time_components(model, data, settings: Settings) -> dict:

@@ -17,8 +17,6 @@ and the CPU time stolen by the hypervisor during the run is reported.
 of the model's public modules as profiler ranges, so the same table lists
 them too.
 """
-import concurrent.futures
-import multiprocessing
 import statistics
 import tempfile
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from .benchmark import in_fresh_process
 from .cpu_steal import read_cpu_times, steal_percent
 
 
@@ -115,16 +114,13 @@ def run(configs: Sequence[str],
     if iters <= warmup:
         raise ValueError(f'iters ({iters}) must exceed warmup ({warmup})')
     results = [Result(c) for c in configs]
-    ctx = multiprocessing.get_context('spawn')
     before = read_cpu_times()
     for r in range(rounds):
         for i, config in enumerate(configs):
             profile = profile_iters if (r, i) == (0, 0) else 0
             n = iters + profile
-            with concurrent.futures.ProcessPoolExecutor(
-                    1, mp_context=ctx) as pool:
-                block = pool.submit(_train_block, config, n, warmup,
-                                    cfg_options, profile, threads).result()
+            block = in_fresh_process(_train_block, config, n, warmup,
+                                     cfg_options, profile, threads)
             results[i].blocks.append(block)
             progress(f'round {r + 1}/{rounds}: {config} '
                      f'{statistics.median(block.times):.3f} s/iter')

@@ -13,13 +13,14 @@ times. Views: 1 = the image; 2 = and its horizontal flip; 8 = scales 0.75,
 800).
 """
 import copy
-import multiprocessing
 import statistics
 import time
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
 import torch
+
+from .benchmark import in_fresh_process
 
 VIEWS = {
     1: [(1.0, False)],
@@ -105,13 +106,6 @@ def probe(config: str, setting: Setting, img_size: Sequence[int],
         detections=found)
 
 
-def _worker(args, queue) -> None:
-    try:
-        queue.put(('ok', probe(*args)))
-    except BaseException as e:  # reported by the parent
-        queue.put(('error', f'{type(e).__name__}: {e}'))
-
-
 def measure(config: str,
             settings: Sequence[Setting],
             img_size: Sequence[int] = (1024, 2048),
@@ -119,25 +113,17 @@ def measure(config: str,
             repeats: int = 3,
             warmup: int = 1,
             threads: int = 2) -> List[dict]:
-    """:func:`probe` of each setting in a spawned process, in turn."""
-    ctx = multiprocessing.get_context('spawn')
+    """:func:`probe` of each setting in a fresh process, in turn."""
     results = []
     for setting in settings:
         label = 'single pass' if not setting.views else \
             f'TTA, {setting.views} view(s), {setting.merge}'
         print(f'{label} ...', flush=True)
-        queue = ctx.Queue()
-        worker = ctx.Process(
-            target=_worker,
-            args=((config, setting, img_size, max_per_img, repeats, warmup,
-                   threads), queue))
-        worker.start()
         try:
-            status, result = queue.get()
-        finally:
-            worker.join()
-        if status != 'ok':
-            raise RuntimeError(f'{label}: {result}')
+            result = in_fresh_process(probe, config, setting, img_size,
+                                      max_per_img, repeats, warmup, threads)
+        except Exception as e:
+            raise RuntimeError(f'{label}: {type(e).__name__}: {e}') from e
         results.append(dict(result, label=label, **vars(setting)))
     return results
 
