@@ -70,7 +70,7 @@ def _train_block(config: str, iters: int, warmup: int,
                     on_trace_ready=dict(
                         type='log_trace',
                         sort_by='self_cpu_time_total',
-                        row_limit=30))
+                        row_limit=80))
             ]
         runner = RUNNERS.build(cfg)
         runner.train()
