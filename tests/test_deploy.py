@@ -7,6 +7,7 @@ exporter refuses before tracing."""
 import json
 import os.path as osp
 import re
+import warnings
 
 import cv2
 import numpy as np
@@ -251,6 +252,61 @@ def test_paste_masks_matches_mmdet():
     np.testing.assert_array_equal(out, ref.numpy())
 
 
+class _ClasswiseNMS(torch.nn.Module):
+
+    def __init__(self, max_per_label):
+        super().__init__()
+        self.max_per_label = max_per_label
+
+    def forward(self, boxes, scores, labels):
+        from mmpanet.deploy.ops import classwise_nms
+        return classwise_nms(boxes, scores, labels, 6, 0.5, self.max_per_label)
+
+
+@pytest.mark.parametrize('max_per_label', [3, 1 << 30])
+def test_classwise_nms_capped_per_label(max_per_label, tmp_path):
+    """The class-wise NMS, eager and as ONNX ``NonMaxSuppression``, keeps
+    mmdet's boxes (``batched_nms``, one NMS per class), best first; capped
+    at ``k`` per label, it keeps each label's best ``k`` of them."""
+    import onnxruntime as ort
+    from mmcv.ops import batched_nms
+
+    from mmpanet.deploy.ops import ONNX_TRANSLATIONS
+    gen = torch.Generator().manual_seed(0)
+    xy = torch.rand(300, 2, generator=gen) * 80
+    boxes = torch.cat([xy, xy + 4 + torch.rand(300, 2, generator=gen) * 30], 1)
+    scores = torch.rand(300, generator=gen)
+    labels = torch.randint(0, 6, (300, ), generator=gen)
+    # mmdet's multiclass_nms through batched_nms, one NMS per class
+    _, ref = batched_nms(boxes, scores, labels,
+                         dict(iou_threshold=0.5, split_thr=0))
+    expected, count = [], [0] * 6
+    for i in ref.tolist():
+        count[labels[i]] += 1
+        if count[labels[i]] <= max_per_label:
+            expected.append(i)
+    assert max(count) > 3  # the cap of 3 removes boxes
+    module = _ClasswiseNMS(max_per_label)
+    eager = module(boxes, scores, labels)
+    assert eager.tolist() == expected
+    path = str(tmp_path / 'nms.onnx')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)  # torch's own
+        torch.onnx.export(
+            module, (boxes, scores, labels),
+            path,
+            dynamo=True,
+            custom_translation_table=ONNX_TRANSLATIONS,
+            opset_version=18,
+            verbose=False)
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    feed = {
+        i.name: t.numpy()
+        for i, t in zip(session.get_inputs(), (boxes, scores, labels))
+    }
+    assert session.run(None, feed)[0].tolist() == eager.tolist()
+
+
 @pytest.mark.parametrize('config', [
     'panet_r50_pafpn-relu_rbl-mst-mbn-160k_coco.py',
     'panet-bpa-afp-ff-max_r50_pafpn-relu_rbl-mst-mbn-160k_coco.py',
@@ -298,11 +354,12 @@ def test_benchmark_prints_both_backends(exported, tmp_path):
         osp.join(ROOT, 'tools', 'analysis_tools',
                  'benchmark_onnx.py'), CONFIG, ckpt, '--images',
         str(cwd / 'data' / 'shapes' / 'val'), '--num-images', '2', '--repeats',
-        '1', '--warmup', '0', '--out',
+        '1', '--warmup', '0', '--profile', '3', '--out',
         str(out)
     ], cwd)
     assert '| PyTorch ms | ONNX Runtime ms | ONNX Runtime / PyTorch |' in \
         printed
+    assert printed.count('top operators by self time') == 2
     with open(out) as f:
         saved = json.load(f)
     (result, ) = saved['results']
@@ -311,6 +368,14 @@ def test_benchmark_prints_both_backends(exported, tmp_path):
     assert result['ratio'] == pytest.approx(result['onnxruntime']['median'] /
                                             result['pytorch']['median'])
     assert result['input_shapes'] == [[256, 256]]
+    for backend, conv in (('pytorch', 'aten::mkldnn_convolution'),
+                          ('onnxruntime', 'Conv')):
+        top = result['profile'][backend]
+        assert len(top) == 3 and conv in [e['op'] for e in top]
+        assert [e['self_ms'] for e in top] == sorted(
+            (e['self_ms'] for e in top), reverse=True)
+        assert 0 < sum(e['share'] for e in top) <= 1
+        assert all(e['calls'] > 0 for e in top)
     assert {'command', 'commit', 'machine',
             'cpu_busy_percent'} <= set(saved['run'])
 

@@ -32,7 +32,7 @@ import multiprocessing
 import statistics
 import time
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import torch
 from mmengine.structures import InstanceData
@@ -274,29 +274,62 @@ def time_components(model, data, settings: Settings) -> dict:
         ratio=afp_ms / plain_ms)
 
 
+def top_operators(totals_us: dict, calls: dict, runs: int,
+                  top: int) -> List[dict]:
+    """The ``top`` operators by self time: ``op``, ``self_ms`` and
+    ``calls`` per run, ``share`` of all operators' time, from each
+    operator's total microseconds and calls over ``runs`` runs."""
+    total = sum(totals_us.values()) or 1
+    ranked = sorted(totals_us, key=totals_us.get, reverse=True)[:top]
+    return [
+        dict(
+            op=op,
+            self_ms=totals_us[op] / 1000 / runs,
+            share=totals_us[op] / total,
+            calls=calls[op] / runs) for op in ranked
+    ]
+
+
+def torch_operators(step: Callable[[int], None],
+                    runs: int,
+                    top: int,
+                    activities: Optional[list] = None) -> List[dict]:
+    """The ``top`` torch operators by self time (:func:`top_operators`)
+    of ``step(0)``, ..., ``step(runs - 1)`` under the torch profiler."""
+    from torch.profiler import profile
+    with profile(activities=activities) as prof:
+        for i in range(runs):
+            step(i)
+    events = prof.key_averages()
+    return top_operators({e.key: e.self_cpu_time_total
+                          for e in events}, {e.key: e.count
+                                             for e in events}, runs, top)
+
+
+def operator_table(title: str, entries: List[dict]) -> List[str]:
+    """Markdown lines of :func:`top_operators`' entries under ``title``."""
+    return [
+        '', title, '', '| operator | self ms | share | calls |',
+        '|---|---|---|---|'
+    ] + [
+        f'| {e["op"]} | {e["self_ms"]:.1f} | {e["share"]:.1%} | '
+        f'{e["calls"]:g} |' for e in entries
+    ]
+
+
 def profile_predict(model, data, settings: Settings) -> list:
     """Top ``settings.profile`` operators of the predict step by self time
     (per image, averaged over the images)."""
-    from torch.profiler import ProfilerActivity, profile
+    from torch.profiler import ProfilerActivity
     activities = [ProfilerActivity.CPU]
     if settings.device.startswith('cuda'):
         activities.append(ProfilerActivity.CUDA)
     predict_time(model, single(data, 0), settings.device,
                  settings.amp)  # warm-up
-    with profile(activities=activities) as prof:
-        for i in range(settings.num_images):
-            predict_time(model, single(data, i), settings.device, settings.amp)
-    events = prof.key_averages()
-    total = sum(e.self_cpu_time_total for e in events)
-    top = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)
-    n = settings.num_images
-    return [
-        dict(
-            op=e.key,
-            self_ms=e.self_cpu_time_total / 1000 / n,
-            share=e.self_cpu_time_total / total,
-            calls=e.count / n) for e in top[:settings.profile]
-    ]
+    return torch_operators(
+        lambda i: predict_time(model, single(data, i), settings.device,
+                               settings.amp), settings.num_images,
+        settings.profile, activities)
 
 
 def quantiles(values: List[float]) -> dict:
@@ -474,14 +507,9 @@ def markdown(results: list, settings: Settings) -> str:
                 f'({c["ratio"]:.2f}x)'
             ]
         if r.get('predict_profile'):
-            lines += [
-                '', f'{r["config"]} '
+            lines += operator_table(
+                f'{r["config"]} '
                 f'({precision_name(r["amp"], settings.device)}): predict '
-                'step, top operators by self time (per image)', '',
-                '| operator | self ms | share | calls |', '|---|---|---|---|'
-            ]
-            lines += [
-                f'| {e["op"]} | {e["self_ms"]:.1f} | {e["share"]:.1%} | '
-                f'{e["calls"]:g} |' for e in r['predict_profile']
-            ]
+                'step, top operators by self time (per image)',
+                r['predict_profile'])
     return '\n'.join(lines) + '\n'

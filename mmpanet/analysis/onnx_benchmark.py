@@ -4,28 +4,34 @@
 One config (and checkpoint) is exported (:func:`mmpanet.deploy.export_onnx`)
 and both backends take the same preprocessed inputs, in rounds (all inputs
 through PyTorch, then through ONNX Runtime, then through the graph alone;
-again) after warm-up rounds, with the same number of threads; a backend's
-idle threads spinning after its block cannot slow the other's every step. Each
-time is one image from the preprocessed input to the detections with masks
-pasted at the input's size: PyTorch's ``predict(..., rescale=False)``
-(:func:`mmpanet.deploy.predict_preprocessed`), and
-the graph plus :meth:`ONNXDetector.postprocess`; the graph alone is timed
-too. Without a checkpoint the model has random weights and, as in
+again) after warm-up rounds, with the same number of threads, each backend
+as it runs by default (ONNX Runtime's workers spin during a run and stop
+when it returns, so they take no core from PyTorch's block). Each time is
+one image from the preprocessed input to the detections with masks pasted
+at the input's size: PyTorch's ``predict(..., rescale=False)``
+(:func:`mmpanet.deploy.predict_preprocessed`), and the graph plus
+:meth:`ONNXDetector.postprocess`; the graph alone is timed too. ``profile``
+adds each backend's top operators by self time, from one more pass over the
+inputs under its profiler (the torch profiler; ONNX Runtime's kernel times
+by op type). Without a checkpoint the model has random weights and, as in
 :mod:`mmpanet.analysis.benchmark`, keeps ``num_dets`` detections per image
 at any score.
 """
+import collections
 import glob
+import json
 import os.path as osp
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
 
 from mmpanet.apis import init_model
-from .benchmark import quantiles, setup
+from .benchmark import (operator_table, quantiles, setup, top_operators,
+                        torch_operators)
 
 
 @dataclass
@@ -37,6 +43,7 @@ class Settings:
     warmup: int = 1
     num_dets: int = 100
     threads: int = 2
+    profile: int = 0  # top operators of each backend (0: none)
 
 
 def load_inputs(detector, settings: Settings, shape) -> list:
@@ -55,6 +62,35 @@ def load_inputs(detector, settings: Settings, shape) -> list:
         torch.randn(1, 3, *shape, generator=gen).numpy()
         for _ in range(settings.num_images)
     ]
+
+
+def onnxruntime_operators(path: str, inputs: list, threads: int,
+                          top: int) -> List[dict]:
+    """The ``top`` op types of the graph at ``path`` by kernel time
+    (:func:`top_operators`), from ONNX Runtime's profile of one pass over
+    ``inputs`` after a warm-up run, in :class:`ONNXDetector`'s session."""
+    import onnxruntime as ort
+
+    from mmpanet.deploy.runtime import session_options
+    with tempfile.TemporaryDirectory() as tmp:
+        options = session_options(threads)
+        options.enable_profiling = True
+        options.profile_file_prefix = osp.join(tmp, 'profile')
+        session = ort.InferenceSession(
+            path, options, providers=['CPUExecutionProvider'])
+        for input in inputs[:1] + inputs:
+            session.run(None, {'input': input})
+        with open(session.end_profiling()) as f:
+            events = json.load(f)
+    runs = sorted(e['ts'] for e in events
+                  if e.get('cat') == 'Session' and e['name'] == 'model_run')
+    totals, calls = collections.Counter(), collections.Counter()
+    for e in events:
+        if e.get('cat') == 'Node' and e['name'].endswith('_kernel_time') \
+                and e['ts'] >= runs[1]:  # after the warm-up run
+            totals[e['args']['op_name']] += e['dur']
+            calls[e['args']['op_name']] += 1
+    return top_operators(totals, calls, len(inputs), top)
 
 
 def run(config: str, checkpoint: Optional[str], settings: Settings) -> dict:
@@ -76,8 +112,7 @@ def run(config: str, checkpoint: Optional[str], settings: Settings) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         print('exporting ...', flush=True)
         path = export_onnx(cfg, checkpoint, osp.join(tmp, 'model.onnx'), shape)
-        detector = ONNXDetector(
-            path, num_threads=settings.threads, spinning=False)
+        detector = ONNXDetector(path, num_threads=settings.threads)
         model = init_model(cfg, checkpoint)
         inputs = load_inputs(detector, settings, shape)
 
@@ -105,6 +140,13 @@ def run(config: str, checkpoint: Optional[str], settings: Settings) -> dict:
             print(f'\rround {round + 1}/{rounds}', end='', flush=True)
         print()
         found = [len(detector.run(input)['boxes']) for input in inputs]
+        if settings.profile:
+            profile = dict(
+                pytorch=torch_operators(lambda i: pytorch(inputs[i]),
+                                        len(inputs), settings.profile),
+                onnxruntime=onnxruntime_operators(path, inputs,
+                                                  settings.threads,
+                                                  settings.profile))
     result = dict(
         config=osp.basename(config),
         checkpoint=checkpoint,
@@ -117,6 +159,8 @@ def run(config: str, checkpoint: Optional[str], settings: Settings) -> dict:
         })
     result['ratio'] = result['onnxruntime']['median'] / \
         result['pytorch']['median']
+    if settings.profile:
+        result['profile'] = profile
     return result
 
 
@@ -144,4 +188,11 @@ def markdown(results: Sequence[dict], settings: Settings) -> str:
             f' | {shapes} | {r["detections_per_image"]:.0f} | '
             f'{ms(r["pytorch"])} | {ms(r["onnxruntime"])} | '
             f'{r["ratio"]:.2f}x | {ms(r["graph"])} |')
+    for r in results:
+        for backend, name in (('pytorch', 'PyTorch'), ('onnxruntime',
+                                                       'ONNX Runtime')):
+            if r.get('profile'):
+                lines += operator_table(
+                    f'{r["config"]}, {name}: top operators by self time '
+                    '(ms per image, one profiled pass)', r['profile'][backend])
     return '\n'.join(lines) + '\n'

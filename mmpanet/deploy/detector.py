@@ -43,6 +43,8 @@ UNSUPPORTED = {
 # the ratio mmdet's heads decode with (``DeltaXYWHBBoxCoder.decode``'s
 # default)
 WH_RATIO_CLIP = 16 / 1000
+# ``max_per_label`` of an NMS that keeps every box
+ALL = 1 << 30
 
 
 class ExportError(ValueError):
@@ -215,7 +217,7 @@ class ExportableDetector(nn.Module):
             valid = (wh > cfg.min_bbox_size).all(1)
             scores, boxes, levels = scores[valid], boxes[valid], levels[valid]
         keep = classwise_nms(boxes, scores, levels, len(feats),
-                             cfg.nms.iou_threshold)
+                             cfg.nms.iou_threshold, cfg.max_per_img)
         keep = keep[:torch.sym_min(cfg.max_per_img, keep.shape[0])]
         return boxes[keep]
 
@@ -238,7 +240,8 @@ class ExportableDetector(nn.Module):
         idx, labels = torch.nonzero(scores > cfg.score_thr, as_tuple=True)
         boxes, scores = boxes[idx, labels], scores[idx, labels]
         keep = classwise_nms(boxes, scores, labels, num_classes,
-                             cfg.nms.iou_threshold)
+                             cfg.nms.iou_threshold,
+                             cfg.max_per_img if cfg.max_per_img > 0 else ALL)
         if cfg.max_per_img > 0:
             keep = keep[:torch.sym_min(cfg.max_per_img, keep.shape[0])]
         return boxes[keep], scores[keep], labels[keep]

@@ -47,15 +47,21 @@ def roi_align_onnx(feat, rois, output_size: int, spatial_scale: float,
 
 @torch.library.custom_op('mmpanet::classwise_nms', mutates_args=())
 def classwise_nms(boxes: Tensor, scores: Tensor, labels: Tensor,
-                  num_classes: int, iou_threshold: float) -> Tensor:
+                  num_classes: int, iou_threshold: float,
+                  max_per_label: int) -> Tensor:
     """Indices of ``boxes`` ``(n, 4)`` kept by NMS within each label (mmcv's
-    ``nms``), ordered by score, highest first."""
+    ``nms``), at most ``max_per_label`` of each label (its best), ordered
+    by score, highest first.
+
+    A caller that keeps the ``k`` best of the result loses nothing with
+    ``max_per_label=k``: within a label NMS keeps boxes in score order.
+    """
+    from mmcv.ops import nms
     keep = []
     for c in labels.unique().tolist():
         inds = torch.nonzero(labels == c).flatten()
-        from mmcv.ops import nms
         _, k = nms(boxes[inds].float(), scores[inds].float(), iou_threshold)
-        keep.append(inds[k])
+        keep.append(inds[k[:max_per_label]])
     if not keep:
         return labels.new_zeros(0)
     keep = torch.cat(keep)
@@ -63,17 +69,18 @@ def classwise_nms(boxes: Tensor, scores: Tensor, labels: Tensor,
 
 
 @classwise_nms.register_fake
-def _(boxes, scores, labels, num_classes, iou_threshold):
+def _(boxes, scores, labels, num_classes, iou_threshold, max_per_label):
     size = torch.library.get_ctx().new_dynamic_size()
     return labels.new_empty((size, ))
 
 
 def classwise_nms_onnx(boxes, scores, labels, num_classes: int,
-                       iou_threshold: float):
+                       iou_threshold: float, max_per_label: int):
     """ONNX ``NonMaxSuppression`` with one class per label: each box scores
     only in its own class (0 elsewhere, below the score threshold 0), so
-    NMS runs within each label on the boxes as they are; the kept indices
-    are then ordered by score."""
+    NMS runs within each label on the boxes as they are and stops at
+    ``max_per_label`` boxes of a label; the kept indices are then ordered
+    by score."""
     from onnxscript import opset18 as op
     one_hot = op.OneHot(labels, op.Constant(value_int=num_classes),
                         op.Constant(value_floats=[0.0, 1.0]))
@@ -81,7 +88,8 @@ def classwise_nms_onnx(boxes, scores, labels, num_classes: int,
         op.Transpose(op.Mul(one_hot, op.Unsqueeze(scores, [1])), perm=[1, 0]),
         [0])
     selected = op.NonMaxSuppression(
-        op.Unsqueeze(boxes, [0]), class_scores, op.Constant(value_int=1 << 30),
+        op.Unsqueeze(boxes, [0]), class_scores,
+        op.Constant(value_int=max_per_label),
         op.Constant(value_float=iou_threshold), op.Constant(value_float=0.0))
     keep = op.Reshape(op.Slice(selected, [2], [3], [1]), [-1])
     kept_scores = op.Gather(scores, keep)

@@ -101,6 +101,23 @@ def _taps(pixels: np.ndarray, start: float, end: float,
                                                 size + 1), coords - low)
 
 
+def session_options(num_threads: Optional[int] = None, spinning: bool = True):
+    """ONNX Runtime's session options for :class:`ONNXDetector` (its
+    arguments)."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    if num_threads:
+        options.intra_op_num_threads = num_threads
+        options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only
+    if spinning:
+        options.add_session_config_entry('session.force_spinning_stop', '1')
+    else:
+        options.add_session_config_entry('session.intra_op.allow_spinning',
+                                         '0')
+    return options
+
+
 class ONNXDetector:
     """An exported detector run by ONNX Runtime on CPU.
 
@@ -108,9 +125,10 @@ class ONNXDetector:
         onnx_file (str): A graph written by :func:`export_onnx`.
         num_threads (int, optional): ONNX Runtime's intra-op threads.
             Defaults to its own choice (the physical cores).
-        spinning (bool): Whether idle worker threads spin-wait for the next
-            run (ONNX Runtime's default: lower latency, but CPU taken from
-            whatever else runs in between). Defaults to True.
+        spinning (bool): Whether worker threads spin-wait between the
+            steps of a run (ONNX Runtime's default: lower latency). They
+            stop spinning when the run returns, so the pre- and
+            post-processing between runs have the cores. Defaults to True.
 
     ``detector(image)`` gives, for an image path or BGR ``uint8`` array,
     ``boxes (N, 4)`` in the image's pixels, ``scores (N,)``, ``labels
@@ -124,16 +142,10 @@ class ONNXDetector:
                  spinning: bool = True) -> None:
         require('onnxruntime')
         import onnxruntime as ort
-        options = ort.SessionOptions()
-        if num_threads:
-            options.intra_op_num_threads = num_threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only
-        if not spinning:
-            options.add_session_config_entry('session.intra_op.allow_spinning',
-                                             '0')
         self.session = ort.InferenceSession(
-            onnx_file, options, providers=['CPUExecutionProvider'])
+            onnx_file,
+            session_options(num_threads, spinning),
+            providers=['CPUExecutionProvider'])
         meta = self.session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in meta:
             raise ValueError(f'{onnx_file} was not written by mmpanet\'s '

@@ -4,7 +4,7 @@
 
     python tools/analysis_tools/benchmark_onnx.py CONFIG [CHECKPOINT]
         [--images DIR] [--img-size H W] [--num-images 4] [--repeats 3]
-        [--threads 2] [--out FILE.json]
+        [--threads 2] [--profile N] [--out FILE.json]
 
 For example, the main job's model on the built-in val images, and the R-50
 COCO PANet with random weights at 800x1216::
@@ -47,6 +47,12 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--num-dets', type=int, default=100)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument(
+        '--profile',
+        type=int,
+        default=0,
+        metavar='N',
+        help="also list each backend's top N operators by self time")
     parser.add_argument('--out', help='write the results to this .json')
     return parser.parse_args(argv)
 
