@@ -315,8 +315,10 @@ def test_classwise_nms_capped_per_label(max_per_label, tmp_path):
 def test_coco_rows_export_at_800x1216(config, tmp_path):
     """The COCO configs (4conv1fc and 2fc AFP box heads; FF by sum, max and
     prod) with random weights: the graph at 800x1216 gives PyTorch's
-    detections. The classifier's weights are scaled up so that random
-    features clear the score threshold."""
+    detections (PyTorch runs the per-level first convolutions as one
+    grouped convolution, the graph as separate ones). The classifier's
+    weights are scaled up so that random features clear the score
+    threshold."""
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'panet', config))
     torch.manual_seed(0)  # the same random model whatever ran before
     model = init_model(cfg)
@@ -328,6 +330,13 @@ def test_coco_rows_export_at_800x1216(config, tmp_path):
     meta = dict(dataset_meta=dict(classes=get_classes('coco')))
     torch.save({'state_dict': model.state_dict(), 'meta': meta}, ckpt)
     path = export_onnx(cfg, ckpt, str(tmp_path / 'model.onnx'), (800, 1216))
+    # the per-level first layers stay separate convolutions in the graph,
+    # whatever the head's grouped_conv
+    groups = [
+        attr.i for node in onnx.load(path).graph.node if node.op_type == 'Conv'
+        for attr in node.attribute if attr.name == 'group'
+    ]
+    assert set(groups) <= {1}
     input = torch.randn(1, 3, 800, 1216, generator=gen).numpy()
     ref = predict_preprocessed(model, input)
     assert len(ref) >= 5
