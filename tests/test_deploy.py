@@ -116,6 +116,59 @@ def test_graph_is_standard_onnx_with_dynamic_size(exported):
     }
     labels = next(o for o in model.graph.output if o.name == 'labels')
     assert labels.type.tensor_type.elem_type == onnx.TensorProto.INT64
+    # the pooled grids go to the per-level layers without a stack
+    producer = {out: node for node in model.graph.node for out in node.output}
+    pooled = {
+        node.output[0]
+        for node in model.graph.node if node.op_type == 'Unsqueeze'
+        and producer[node.input[0]].op_type == 'RoiAlign'
+    }
+    assert not any(node.op_type == 'Concat' and pooled & set(node.input)
+                   for node in model.graph.node)
+
+
+class _StackUnbind(torch.nn.Module):
+
+    def forward(self, a, b, c):
+        stacked = torch.stack([a, b * 2, c], dim=1)
+        x, y, z = stacked.unbind(1)
+        return x + y * z, stacked.sum(1) if self.keep else x * 3
+
+    keep = False
+
+
+@pytest.mark.parametrize('keep', [False, True])
+def test_stack_unbind_is_bypassed(keep, tmp_path):
+    """``bypass_stack_unbind`` wires each unbound tensor to its input of the
+    stack: no Concat, Slice or Squeeze left, the same outputs; a stack that
+    something else reads stays."""
+    import onnxruntime as ort
+
+    from mmpanet.deploy.export import bypass_stack_unbind
+    module = _StackUnbind()
+    module.keep = keep
+    inputs = tuple(
+        torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(i))
+        for i in range(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)  # torch's own
+        program = torch.onnx.export(
+            module, inputs, dynamo=True, opset_version=18, verbose=False)
+    ops = [node.op_type for node in program.model.graph]
+    assert {'Concat', 'Slice', 'Squeeze'} <= set(ops)
+    assert bypass_stack_unbind(program.model) == 3
+    ops = [node.op_type for node in program.model.graph]
+    assert 'Slice' not in ops and 'Squeeze' not in ops
+    assert ('Concat' in ops) == keep
+    session = ort.InferenceSession(
+        program.model_proto.SerializeToString(),
+        providers=['CPUExecutionProvider'])
+    outputs = session.run(None, {
+        i.name: t.numpy()
+        for i, t in zip(session.get_inputs(), inputs)
+    })
+    for out, ref in zip(outputs, module(*inputs)):
+        np.testing.assert_allclose(out, ref.numpy(), rtol=1e-6)
 
 
 def test_preprocessing_is_the_configs(exported, images):

@@ -81,6 +81,60 @@ def dataset_metainfo(cfg: Config, model: torch.nn.Module) -> dict:
     }
 
 
+def _constant(value) -> Optional[list]:
+    """The values of an ONNX IR ``value`` that is an initializer or a
+    ``Constant`` node's output, as a flat list; otherwise None."""
+    if value is None:
+        return None
+    tensor = value.const_value
+    producer = value.producer()
+    if tensor is None and producer is not None and \
+            producer.op_type == 'Constant' and 'value' in producer.attributes:
+        tensor = producer.attributes['value'].value
+    return None if tensor is None else tensor.numpy().reshape(-1).tolist()
+
+
+def bypass_stack_unbind(model) -> int:
+    """Let each ``unbind`` of a ``stack`` read the stacked tensors, in the
+    ONNX IR ``model`` (``onnxscript.ir``), in place; returns how many.
+
+    The RoI pooling stacks the levels' grids ``(n, C, S, S)`` along dim 1
+    and the per-level layers take them apart again: in ONNX,
+    ``Squeeze(Slice(Concat(Unsqueeze(x_0), ..., Unsqueeze(x_L)), i, i + 1),
+    a)``, all along axis ``a``, which is ``x_i``: two copies of every pooled
+    grid that ONNX Runtime would make. The stack stays where something else
+    reads it.
+    """
+    from onnxscript.optimizer import remove_unused_nodes
+    bypassed = 0
+    for squeeze in list(model.graph):
+        if squeeze.op_type != 'Squeeze' or len(squeeze.inputs) != 2 or \
+                squeeze.outputs[0].is_graph_output():
+            continue
+        cut = squeeze.inputs[0].producer()
+        if cut is None or cut.op_type != 'Slice' or len(cut.inputs) < 4:
+            continue
+        stack = cut.inputs[0].producer()
+        if stack is None or stack.op_type != 'Concat':
+            continue
+        axis = stack.attributes['axis'].value
+        starts, ends, axes = (_constant(v) for v in cut.inputs[1:4])
+        steps = _constant(cut.inputs[4]) if len(cut.inputs) > 4 else [1]
+        if None in (starts, ends, axes, steps) or axes != [axis] or \
+                steps != [1] or _constant(squeeze.inputs[1]) != [axis] or \
+                len(starts) != 1 or ends != [starts[0] + 1] or \
+                not 0 <= starts[0] < len(stack.inputs):
+            continue
+        grow = stack.inputs[starts[0]].producer()
+        if grow is None or grow.op_type != 'Unsqueeze' or \
+                _constant(grow.inputs[1]) != [axis]:
+            continue
+        squeeze.outputs[0].replace_all_uses_with(grow.inputs[0])
+        bypassed += 1
+    remove_unused_nodes(model)
+    return bypassed
+
+
 def export_onnx(config: Union[str, Config],
                 checkpoint: Optional[str],
                 out: str,
@@ -125,6 +179,7 @@ def export_onnx(config: Union[str, Config],
             custom_translation_table=ONNX_TRANSLATIONS,
             opset_version=OPSET,
             verbose=False)
+    bypass_stack_unbind(program.model)
     proto = program.model_proto
     for output in proto.graph.output:  # (torch names it after a symbol)
         output.type.tensor_type.shape.dim[0].dim_param = 'num_detections'
