@@ -189,10 +189,11 @@ def markdown(results: Sequence[dict], settings: Settings) -> str:
             f'{ms(r["pytorch"])} | {ms(r["onnxruntime"])} | '
             f'{r["ratio"]:.2f}x | {ms(r["graph"])} |')
     for r in results:
+        if not r.get('profile'):
+            continue
         for backend, name in (('pytorch', 'PyTorch'), ('onnxruntime',
                                                        'ONNX Runtime')):
-            if r.get('profile'):
-                lines += operator_table(
-                    f'{r["config"]}, {name}: top operators by self time '
-                    '(ms per image, one profiled pass)', r['profile'][backend])
+            lines += operator_table(
+                f'{r["config"]}, {name}: top operators by self time (ms per '
+                'image, one profiled pass)', r['profile'][backend])
     return '\n'.join(lines) + '\n'

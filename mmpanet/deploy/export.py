@@ -100,7 +100,7 @@ def bypass_stack_unbind(model) -> int:
 
     The RoI pooling stacks the levels' grids ``(n, C, S, S)`` along dim 1
     and the per-level layers take them apart again: in ONNX,
-    ``Squeeze(Slice(Concat(Unsqueeze(x_0), ..., Unsqueeze(x_L)), i, i + 1),
+    ``Squeeze(Slice(Concat(Unsqueeze(x_0), Unsqueeze(x_1), ...), i, i + 1),
     a)``, all along axis ``a``, which is ``x_i``: two copies of every pooled
     grid that ONNX Runtime would make. The stack stays where something else
     reads it.
