@@ -84,13 +84,8 @@ def dataset_metainfo(cfg: Config, model: torch.nn.Module) -> dict:
 def _constant(value) -> Optional[list]:
     """The values of an ONNX IR ``value`` that is an initializer or a
     ``Constant`` node's output, as a flat list; otherwise None."""
-    if value is None:
-        return None
-    tensor = value.const_value
-    producer = value.producer()
-    if tensor is None and producer is not None and \
-            producer.op_type == 'Constant' and 'value' in producer.attributes:
-        tensor = producer.attributes['value'].value
+    from onnxscript.ir.convenience import get_const_tensor
+    tensor = None if value is None else get_const_tensor(value)
     return None if tensor is None else tensor.numpy().reshape(-1).tolist()
 
 
